@@ -84,13 +84,13 @@ class ExportCompleted:
 
         format_ = check_export_format(d.pop("format"))
 
-        requested_at = datetime.datetime.fromisoformat(d.pop("requestedAt"))
+        requested_at = _validation.parse_datetime(d.pop("requestedAt"))
 
-        completed_at = datetime.datetime.fromisoformat(d.pop("completedAt"))
+        completed_at = _validation.parse_datetime(d.pop("completedAt"))
 
         download_url = d.pop("downloadUrl")
 
-        expires_at = datetime.datetime.fromisoformat(d.pop("expiresAt"))
+        expires_at = _validation.parse_datetime(d.pop("expiresAt"))
 
         export_completed = cls(
             id=id,

@@ -61,9 +61,9 @@ class ExportCompletedEventExport:
 
         format_ = check_export_format(d.pop("format"))
 
-        requested_at = datetime.datetime.fromisoformat(d.pop("requestedAt"))
+        requested_at = _validation.parse_datetime(d.pop("requestedAt"))
 
-        completed_at = datetime.datetime.fromisoformat(d.pop("completedAt"))
+        completed_at = _validation.parse_datetime(d.pop("completedAt"))
 
         export_completed_event_export = cls(
             id=id,

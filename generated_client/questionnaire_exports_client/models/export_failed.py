@@ -77,9 +77,9 @@ class ExportFailed:
 
         format_ = check_export_format(d.pop("format"))
 
-        requested_at = datetime.datetime.fromisoformat(d.pop("requestedAt"))
+        requested_at = _validation.parse_datetime(d.pop("requestedAt"))
 
-        failed_at = datetime.datetime.fromisoformat(d.pop("failedAt"))
+        failed_at = _validation.parse_datetime(d.pop("failedAt"))
 
         error_message = d.pop("errorMessage")
 

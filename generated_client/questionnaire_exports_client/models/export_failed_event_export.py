@@ -66,9 +66,9 @@ class ExportFailedEventExport:
 
         format_ = check_export_format(d.pop("format"))
 
-        requested_at = datetime.datetime.fromisoformat(d.pop("requestedAt"))
+        requested_at = _validation.parse_datetime(d.pop("requestedAt"))
 
-        failed_at = datetime.datetime.fromisoformat(d.pop("failedAt"))
+        failed_at = _validation.parse_datetime(d.pop("failedAt"))
 
         reason = d.pop("reason")
 

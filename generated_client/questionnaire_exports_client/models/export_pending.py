@@ -66,7 +66,7 @@ class ExportPending:
 
         format_ = check_export_format(d.pop("format"))
 
-        requested_at = datetime.datetime.fromisoformat(d.pop("requestedAt"))
+        requested_at = _validation.parse_datetime(d.pop("requestedAt"))
 
         export_pending = cls(
             id=id,

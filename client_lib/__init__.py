@@ -1,0 +1,57 @@
+"""Hand-written helpers around the generated client: waiting, downloading and webhook verification.
+
+Kept in ``client_lib/`` and copied into the package by ``generate.sh``, so vendoring the one package
+folder brings them along. They need only httpx, attrs and the standard library.
+"""
+
+from .backoff import Backoff, parse_retry_after
+from .download import EXPIRED_LINK_STATUSES, download_export
+from .errors import (
+    DownloadError,
+    ExportApiError,
+    HelperError,
+    WaitTimeout,
+    WebhookRejection,
+    WebhookVerificationError,
+)
+from .redact import redact_url
+from .waiting import (
+    CREATE_RETRY_STATUSES,
+    POLL_RETRY_STATUSES,
+    Poll,
+    TerminalExport,
+    create_and_wait,
+    create_and_wait_async,
+    create_export,
+    create_export_async,
+    wait_for_export,
+    wait_for_export_async,
+)
+from .webhooks import WebhookEvent, sign_webhook, verify_webhook
+
+__all__ = [
+    "CREATE_RETRY_STATUSES",
+    "EXPIRED_LINK_STATUSES",
+    "POLL_RETRY_STATUSES",
+    "Backoff",
+    "DownloadError",
+    "ExportApiError",
+    "HelperError",
+    "Poll",
+    "TerminalExport",
+    "WaitTimeout",
+    "WebhookEvent",
+    "WebhookRejection",
+    "WebhookVerificationError",
+    "create_and_wait",
+    "create_and_wait_async",
+    "create_export",
+    "create_export_async",
+    "download_export",
+    "parse_retry_after",
+    "redact_url",
+    "sign_webhook",
+    "verify_webhook",
+    "wait_for_export",
+    "wait_for_export_async",
+]

@@ -1,0 +1,124 @@
+"""The generator pipeline: reproducible output, and a guard that catches hand edits of generated_client/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import contract
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "generated_client" / "questionnaire_exports_client"
+INPUTS = ["openapi.yaml", "generate.sh", "pyproject.toml", "generator", "client_lib", "generated_client"]
+
+
+def _run_generate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(
+        ["bash", str(root / "generate.sh"), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the pipeline's inputs and output, so tests can edit and regenerate freely."""
+    root = tmp_path_factory.mktemp("repo")
+    for name in INPUTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, root / name)
+    return root
+
+
+def test_committed_package_matches_the_spec_and_templates(scratch: Path) -> None:
+    result = _run_generate(scratch, "--check")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_generating_twice_is_byte_identical(scratch: Path) -> None:
+    def snapshot() -> dict[str, bytes]:
+        package = scratch / "generated_client" / "questionnaire_exports_client"
+        return {
+            str(p.relative_to(package)): p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file()
+        }
+
+    assert _run_generate(scratch).returncode == 0
+    first = snapshot()
+    assert _run_generate(scratch).returncode == 0
+    assert snapshot() == first
+    assert len(first) > 15
+
+
+def test_a_hand_edited_generated_file_fails_the_check(scratch: Path) -> None:
+    edited = scratch / "generated_client" / "questionnaire_exports_client" / "models" / "export_pending.py"
+    original = edited.read_text()
+    edited.write_text(original.replace("check_object(_SHAPE, src_dict)", "pass"))
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        edited.write_text(original)
+    assert result.returncode == 1
+    assert "models/export_pending.py" in result.stderr
+    assert "never edit generated_client/ by hand" in result.stderr
+    assert str(scratch) not in result.stderr  # no machine paths in the report
+
+
+def test_an_extra_file_in_the_package_fails_the_check(scratch: Path) -> None:
+    stray = scratch / "generated_client" / "questionnaire_exports_client" / "stray.py"
+    stray.write_text("x = 1\n")
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        stray.unlink()
+    assert result.returncode == 1 and "stray.py" in result.stderr
+
+
+def test_a_broken_template_fails_loudly(scratch: Path) -> None:
+    template = scratch / "generator" / "templates" / "errors.py.jinja"
+    original = template.read_text()
+    template.write_text(original + "\nthis is not python(\n")
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        template.write_text(original)
+    assert result.returncode != 0
+
+
+def test_the_wrong_generator_version_is_refused(scratch: Path) -> None:
+    script = scratch / "generate.sh"
+    original = script.read_text()
+    script.write_text(original.replace("GENERATOR_VERSION=0.29.1", "GENERATOR_VERSION=0.0.1"))
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        script.write_text(original)
+    assert result.returncode == 2 and "needs openapi-python-client 0.0.1" in result.stderr
+
+
+def test_dispatch_table_follows_the_spec_discriminator() -> None:
+    """The templates infer the tag from the variants' `const`; it must agree with the spec's discriminator."""
+    tag, mapping = contract.discriminator()
+    source = (PACKAGE / "api" / "exports" / "get_questionnaire_export.py").read_text()
+    assert f'"{tag}",' in source
+    for value, schema_name in mapping.items():
+        assert f'"{value}": {schema_name}.from_dict' in source
+
+
+def test_generator_and_ruff_are_pinned_exactly() -> None:
+    lock = (ROOT / "requirements.lock").read_text().splitlines()
+    assert "openapi-python-client==0.29.1" in lock
+    assert any(line.startswith("ruff==") for line in lock)
+    assert "GENERATOR_VERSION=0.29.1" in (ROOT / "generate.sh").read_text()
