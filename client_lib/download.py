@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..client import AuthenticatedClient
-from ..models import ExportCompleted
+from ..models import ExportCompleted, ExportFailed
 from .errors import DownloadError
-from .redact import redact_url, scrub
+from .redact import hidden_from_logs, redact_url, scrub
 from .waiting import wait_for_export
 
 #: Storage statuses that mean "this link no longer works" (S3 and GCS answer 403 for an expired signature).
@@ -63,7 +63,7 @@ def _check_storage_client(http: httpx.Client, client: AuthenticatedClient) -> No
 
 def _copy_body(http: httpx.Client, url: str, handle: IO[bytes], chunk_size: int) -> int | None:
     """Write the body at ``url`` to ``handle``; return the status if it is not 200."""
-    with http.stream("GET", url) as response:
+    with hidden_from_logs(url), http.stream("GET", url) as response:
         if response.status_code != 200:
             return response.status_code
         written = 0
@@ -120,7 +120,7 @@ def _refresh(client: AuthenticatedClient, export_id: str, timeout: float) -> Exp
 
 def download_export(
     client: AuthenticatedClient,
-    export: ExportCompleted,
+    export: ExportCompleted | ExportFailed,
     destination: str | os.PathLike[str],
     *,
     http: httpx.Client | None = None,
@@ -136,8 +136,11 @@ def download_export(
     ``expiry_margin`` seconds for clock skew), or that the storage answers with 403, is replaced once by a
     fresh one from ``getQuestionnaireExport``. The storage request never carries the API token: it goes
     through ``http`` (a plain ``httpx.Client`` without credentials) or a new client made for it.
-    Raises ``DownloadError``; its message never contains the link's query string.
+    Accepts what ``create_and_wait`` returns: a failed export raises ``DownloadError`` with its
+    ``errorMessage``. Raises ``DownloadError``; its message never contains the link's query string.
     """
+    if isinstance(export, ExportFailed):
+        raise DownloadError(f"export {export.id} failed: {export.error_message}", url="")
     if not isinstance(export, ExportCompleted):
         raise TypeError(f"download_export needs an ExportCompleted, got {type(export).__name__}")
     target = _target(destination, export)
