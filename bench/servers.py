@@ -1,0 +1,153 @@
+"""Servers in their own processes, and the exports the HTTP benchmarks read.
+
+Why subprocesses: a server sharing the benchmark's interpreter would share its GIL, so its latency
+and throughput would be the benchmark's as much as its own. The bearer token travels in the
+environment (never on a command line, where ``ps`` shows it), and server output is discarded so no
+log line can carry a secret into the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from contract import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+_LISTENING = "listening on "
+_START_TIMEOUT_S = 30.0
+_STOP_TIMEOUT_S = 10.0
+TOKENS_ENV = "REFERENCE_SERVER_TOKENS"  # read by ``python -m reference_server``
+CREATE_OP = "createQuestionnaireExport"
+GET_OP = "getQuestionnaireExport"
+
+
+def _read_listening_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
+    if proc.stdout is None:
+        raise RuntimeError("server started without a stdout pipe")
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not selector.select(timeout=min(left, 0.5)):
+                if proc.poll() is not None:
+                    break
+                continue
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith(_LISTENING):
+                return line[len(_LISTENING) :].strip()
+    raise RuntimeError(f"server did not print its address within {timeout_s:g} s (exit code {proc.poll()})")
+
+
+@contextlib.contextmanager
+def listening_process(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout_s: float = _START_TIMEOUT_S
+) -> Iterator[str]:
+    """Run ``python <args>`` until it prints ``listening on URL``; yield URL; stop the process after."""
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield _read_listening_line(proc, timeout_s)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(_STOP_TIMEOUT_S)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@contextlib.contextmanager
+def reference_server(token: str, *, export_delay: float, nodelay: bool = False) -> Iterator[str]:
+    """The reference server (one worker, in memory, no rate limit) on a free loopback port; yields base URL.
+
+    ``nodelay`` runs it through ``bench.nodelay_server`` (Nagle's algorithm off on its socket).
+    """
+    module = "bench.nodelay_server" if nodelay else "reference_server"
+    args = ["-m", module, "--host", "127.0.0.1", "--port", "0", "--in-memory"]
+    args += ["--rate-limit", "off", "--export-delay", f"{export_delay:g}"]
+    with listening_process(args, env={TOKENS_ENV: token}) as url:
+        yield url
+
+
+def operation_path(operation_id: str) -> str:
+    """The path template of an operation, read from the spec."""
+    for path, item in load_spec()["paths"].items():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                return str(path)
+    raise KeyError(f"no operation {operation_id!r} in the spec")
+
+
+def export_path(export_id: str) -> str:
+    return operation_path(GET_OP).replace("{id}", export_id)
+
+
+def create_body(questionnaire_id: str) -> dict[str, Any]:
+    """A create request: the spec's first example of the request body, for another questionnaire."""
+    op = load_spec()["paths"][operation_path(CREATE_OP)]["post"]
+    examples = op["requestBody"]["content"]["application/json"]["examples"]
+    ref = next(iter(examples.values()))["$ref"].rsplit("/", 1)[-1]
+    value = dict(load_spec()["components"]["examples"][ref]["value"])
+    return {**value, "questionnaireId": questionnaire_id}
+
+
+@dataclass(frozen=True)
+class Exports:
+    """One export of each status on a server: ``{status: export id}``."""
+
+    ids: dict[str, str]
+
+
+def create_exports(
+    client: httpx.Client, *, succeeding: str, failing: str, export_delay: float, timeout_s: float = 20.0
+) -> Exports:
+    """Create a pending, a completed and a failed export; waits (bounded) for the latter two to finish.
+
+    The pending one is created last, after the others finished, so it is still pending when read
+    (``export_delay`` must be long enough for the reads that follow).
+    """
+    ids: dict[str, str] = {}
+    for wanted, questionnaire in (("completed", succeeding), ("failed", failing)):
+        answer = client.post(operation_path(CREATE_OP), json=create_body(questionnaire))
+        answer.raise_for_status()
+        ids[wanted] = str(answer.json()["id"])
+    deadline = time.monotonic() + timeout_s
+    for wanted in ("completed", "failed"):
+        while True:
+            status = client.get(export_path(ids[wanted])).json().get("status")
+            if status == wanted:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"export did not reach {wanted} within {timeout_s:g} s (last {status!r})")
+            time.sleep(min(0.05, export_delay))
+    answer = client.post(operation_path(CREATE_OP), json=create_body(succeeding))
+    answer.raise_for_status()
+    ids["pending"] = str(answer.json()["id"])
+    return Exports(ids)
+
+
+def api_client(base_url: str, token: str) -> httpx.Client:
+    """A keep-alive client for the API with the bearer token set."""
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0)

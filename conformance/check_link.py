@@ -1,0 +1,81 @@
+"""The `link` rule: a completed export's `downloadUrl` is safe, downloads, and never gets shorter-lived.
+
+Why the content-type table: the spec says in prose only that `original` means XLSX or DOCX and `csv`
+means CSV; the media types for those are fixed by IANA, not by this API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import spec
+from .check_time import parse_timestamp
+from .context import Context
+from .rules import LINK
+
+_MEDIA_TYPES = {
+    "original": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "csv": ("text/csv", "application/csv"),
+}
+
+
+def check_scheme(ctx: Context, body: dict[str, Any]) -> bool:
+    """True when the link may be fetched: https, or http on loopback when the API itself is."""
+    url = body.get(spec.DOWNLOAD_URL)
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    from .config import is_loopback
+
+    if parts.scheme == "http" and ctx.config.plain_http_loopback and is_loopback(url):
+        return True
+    ctx.fail(LINK, spec.GET_OP, f"{spec.DOWNLOAD_URL} {ctx.redactor.url(url)} is not https", None)
+    return False
+
+
+def check_download(ctx: Context, body: dict[str, Any]) -> None:
+    """Fetch the link without the API token: 200, non-empty, a media type fitting `format`."""
+    ctx.tally.exercise(LINK)
+    if not check_scheme(ctx, body):
+        return
+    url = str(body[spec.DOWNLOAD_URL])
+    ctx.progress(f"  download {ctx.redactor.url(url)}")
+    sent = ctx.target.download(LINK, url)
+    if isinstance(sent, str):
+        ctx.fail(LINK, spec.GET_OP, f"{spec.DOWNLOAD_URL} {ctx.redactor.url(url)}: {sent}", None)
+        return
+    if sent.status != 200:
+        ctx.fail(LINK, spec.GET_OP, f"download answered {sent.status}, expected 200", sent)
+        return
+    if not sent.response.content:
+        ctx.fail(LINK, spec.GET_OP, "download answered an empty body", sent)
+    expected = _MEDIA_TYPES.get(str(body.get("format")))
+    if expected and sent.media_type not in expected:
+        ctx.fail(
+            LINK,
+            spec.GET_OP,
+            f"download of format {body.get('format')} has Content-Type {sent.media_type or '(none)'}, "
+            f"expected one of {', '.join(expected)}",
+            sent,
+        )
+
+
+def check_fresh(ctx: Context, earlier: dict[str, Any], later: dict[str, Any]) -> None:
+    """A later GET must give a link valid at least as long as the previous one."""
+    ctx.tally.exercise(LINK)
+    before = parse_timestamp(earlier.get(spec.EXPIRES_AT))
+    after = parse_timestamp(later.get(spec.EXPIRES_AT))
+    if before is not None and after is not None and after < before:
+        ctx.fail(
+            LINK,
+            spec.GET_OP,
+            f"a later GET gave a link expiring earlier ({later[spec.EXPIRES_AT]}) than the previous one "
+            f"({earlier[spec.EXPIRES_AT]})",
+            None,
+        )

@@ -1,0 +1,86 @@
+"""The `schema` rule: a response against its documented schema, union variants chosen by `status`.
+
+Why not plain `oneOf` validation: its error names neither the variant nor the field. Picking the branch
+with the discriminator gives "status=completed: missing required field expiresAt".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from jsonschema.exceptions import ValidationError
+
+from contract import component_schema, schema_validator
+
+from . import spec
+
+
+def _path(error: ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path)
+
+
+def _messages(errors: list[ValidationError], instance: Any, prefix: str, schema: dict[str, Any]) -> list[str]:
+    out = []
+    for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
+        where = _path(error)
+        target = error.instance
+        if error.validator == "required" and isinstance(target, dict):
+            for name in cast(list[str], error.validator_value):
+                if name not in target:
+                    field = f"{where}.{name}" if where else name
+                    out.append(f"{prefix}missing required field {field}")
+        elif error.validator == "additionalProperties" and isinstance(target, dict):
+            known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+            for name in sorted(set(target) - known):
+                field = f"{where}.{name}" if where else name
+                out.append(f"{prefix}field {field} is not allowed")
+        else:
+            out.append(f"{prefix}{'field ' + where + ': ' if where else ''}{error.message}")
+    return out
+
+
+def union_messages(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
+    """Validate a discriminated union by its tag: one clear message per broken field."""
+    disc = schema["discriminator"]
+    prop = disc["propertyName"]
+    mapping = {value: ref.rsplit("/", 1)[-1] for value, ref in disc["mapping"].items()}
+    allowed = ", ".join(mapping)
+    if not isinstance(body, dict):
+        return [f"body is not a JSON object (expected one of the {prop} variants {allowed})"]
+    if prop not in body:
+        return [f"missing required field {prop} (one of {allowed})"]
+    value = body[prop]
+    if value not in mapping:
+        return [f"{prop} {value!r} is not one of {allowed}"]
+    name = mapping[value]
+    validator = schema_validator(f"/components/schemas/{name}")
+    return _messages(list(validator.iter_errors(body)), body, f"{prop}={value}: ", component_schema(name))
+
+
+def validate_body(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
+    """Messages for every way `body` breaks the schema at `pointer` (empty when it conforms)."""
+    if "discriminator" in schema and "oneOf" in schema:
+        return union_messages(body, pointer, schema)
+    validator = schema_validator(pointer)
+    return _messages(list(validator.iter_errors(body)), body, "", schema)
+
+
+def check_response(operation_id: str, status: int, media_type: str, content: bytes) -> list[str]:
+    """The `schema` rule for one response. Undocumented statuses belong to other rules."""
+    documented = spec.media_types(operation_id, status)
+    if documented is None or not documented:
+        return []
+    if media_type not in documented:
+        if status >= 400:
+            return []  # the errors-auth rule owns problem+json
+        return [f"Content-Type {media_type or '(none)'} for {status} is not one of {', '.join(documented)}"]
+    found = spec.body_schema(operation_id, status, media_type)
+    if found is None:
+        return []
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return [f"{status} body is not valid JSON"]
+    pointer, schema = found
+    return validate_body(body, pointer, schema)

@@ -1,0 +1,65 @@
+"""The `time` rule: timestamps ordered and bounded by the response's `Date`; `expiresAt` per policy.
+
+Why a skew: `Date` has whole seconds and clocks drift; the allowance is configurable (`--clock-skew`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from contract import discriminator
+
+from . import spec
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime; None when absent or malformed (the schema rule says why)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime: timedelta) -> list[str]:
+    """Messages for every time promise `body`, answered at `date`, breaks."""
+    prop, mapping = discriminator()
+    if not isinstance(body, dict) or body.get(prop) not in mapping:
+        return []
+    status = body[prop]
+    allowance = timedelta(seconds=skew)
+    out = []
+    requested = parse_timestamp(body.get(spec.REQUESTED_AT))
+    if requested is not None and requested > date + allowance:
+        out.append(
+            f"{spec.REQUESTED_AT} {body[spec.REQUESTED_AT]} is after the response's Date {date.isoformat()}"
+        )
+    for name in spec.completion_fields(status):
+        moment = parse_timestamp(body.get(name))
+        if moment is None:
+            continue
+        if requested is not None and moment < requested:
+            out.append(
+                f"status={status}: {name} {body[name]} is before {spec.REQUESTED_AT} {body[spec.REQUESTED_AT]}"
+            )
+        if moment > date + allowance:
+            out.append(
+                f"status={status}: {name} {body[name]} is after the response's Date {date.isoformat()}"
+            )
+    expires = parse_timestamp(body.get(spec.EXPIRES_AT))
+    if expires is not None:
+        if policy == "rolling":
+            expected = date + lifetime
+            if abs(expires - expected) > allowance + timedelta(seconds=1):
+                out.append(
+                    f"status={status}: {spec.EXPIRES_AT} {body[spec.EXPIRES_AT]} is not {lifetime} after the "
+                    f"response's Date {date.isoformat()} (off by {expires - expected})"
+                )
+        elif not date < expires <= date + lifetime + allowance:
+            out.append(
+                f"status={status}: {spec.EXPIRES_AT} {body[spec.EXPIRES_AT]} is not within (Date, Date + {lifetime}]"
+            )
+    return out

@@ -1,0 +1,213 @@
+"""Command line: `conformance run` and `conformance webhooks`; exit codes 0 conforming, 1 violations, 2 cannot run.
+
+Why no `--token`: a token on the command line ends up in shell history and process lists; it is read
+from an environment variable instead (`CONFORMANCE_TOKEN`, or the one `--token-env` names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
+from .console import progress_printer, summary
+from .redact import Redactor
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
+DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
+DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"
+
+
+class UsageError(Exception):
+    """Bad usage: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False  # `--token` must not silently mean `--token-env`
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="conformance", description="Check that a deployment follows openapi.yaml.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser(
+        "run", help="run the rules against a target (default: the embedded reference server)"
+    )
+    run.add_argument(
+        "--base-url", help="API base ending in /v1; without it the embedded reference server is used"
+    )
+    run.add_argument("--questionnaire-id", help="a questionnaire whose exports succeed")
+    run.add_argument("--failing-questionnaire-id", help="a questionnaire whose exports fail")
+    run.add_argument("--document-questionnaire-id", help="a document questionnaire (DOCX) to export too")
+    run.add_argument(
+        "--token-env", default=DEFAULT_TOKEN_ENV, help="environment variable holding the bearer token"
+    )
+    run.add_argument(
+        "--profile", choices=PROFILES, help="quick (default off loopback) or full (default on loopback)"
+    )
+    run.add_argument("--max-requests", type=_positive(int), help="request budget, polling excluded")
+    run.add_argument(
+        "--rate-limit", type=_positive(float), help="requests per minute (default 90 off loopback)"
+    )
+    run.add_argument("--max-exports", type=_positive(int), default=6, help="exports the suite may create")
+    run.add_argument("--read-only", action="store_true", help="send no POST; check --export-id exports only")
+    run.add_argument(
+        "--export-id", action="append", default=[], help="an existing export to check (repeatable)"
+    )
+    run.add_argument("--request-timeout", type=_positive(float), default=10.0, help="seconds per request")
+    run.add_argument("--deadline", type=_positive(float), default=300.0, help="seconds for the whole run")
+    run.add_argument(
+        "--poll-timeout", type=_positive(float), default=120.0, help="seconds to wait for an export"
+    )
+    run.add_argument("--max-polls", type=_positive(int), default=60, help="poll requests allowed")
+    run.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
+    run.add_argument("--expiry-policy", choices=EXPIRY_POLICIES, default="rolling")
+    run.add_argument("--seed", type=int, default=0, help="Schemathesis seed (runs are reproducible)")
+    run.add_argument("--no-schemathesis", action="store_true", help="skip the Schemathesis phases")
+    run.add_argument("--junit", type=Path, help="write a JUnit XML report (one test case per rule)")
+    run.add_argument("--report-json", type=Path, help="write the JSON report")
+    run.add_argument("--report-html", type=Path, help="write a self-contained HTML report")
+    hooks = sub.add_parser("webhooks", help="receive, verify and cross-check webhook deliveries")
+    hooks.add_argument("--listen", required=True, help="HOST:PORT to listen on (port 0 picks a free one)")
+    hooks.add_argument("--base-url", help="API base for the GET cross-check (optional)")
+    hooks.add_argument("--token-env", default=DEFAULT_TOKEN_ENV)
+    hooks.add_argument("--secret-env", default=DEFAULT_SECRET_ENV, help="variable holding the whsec_ secret")
+    hooks.add_argument(
+        "--max-events", type=_positive(int), default=10, help="stop after this many deliveries"
+    )
+    hooks.add_argument("--timeout", type=_positive(float), default=60.0, help="stop after this many seconds")
+    hooks.add_argument("--report-json", type=Path)
+    return parser
+
+
+def _config(args: argparse.Namespace, env: Mapping[str, str], base_url: str, token: str) -> RunConfig:
+    loopback = is_loopback(base_url)
+    profile = args.profile or ("full" if loopback else "quick")
+    defaults = profile_defaults(profile)
+    if args.clock_skew < 0:
+        raise UsageError("--clock-skew must be >= 0")
+    if args.read_only and not args.export_id:
+        raise UsageError("--read-only needs at least one --export-id")
+    if not args.read_only and not args.questionnaire_id:
+        raise UsageError("--questionnaire-id is required with --base-url (or use --read-only --export-id ID)")
+    rate = args.rate_limit if args.rate_limit is not None else (None if loopback else defaults.rate_limit)
+    return RunConfig(
+        base_url=base_url,
+        questionnaire_id=args.questionnaire_id,
+        token=token,
+        failing_questionnaire_id=args.failing_questionnaire_id,
+        document_questionnaire_id=args.document_questionnaire_id,
+        profile=profile,
+        max_requests=args.max_requests or defaults.max_requests,
+        rate_limit=rate,
+        max_exports=args.max_exports,
+        read_only=args.read_only,
+        export_ids=tuple(args.export_id),
+        request_timeout=args.request_timeout,
+        deadline=args.deadline,
+        poll_timeout=args.poll_timeout,
+        max_polls=args.max_polls,
+        clock_skew=args.clock_skew,
+        expiry_policy=args.expiry_policy,
+        seed=args.seed,
+        schemathesis=not args.no_schemathesis,
+        st_phases=defaults.st_phases,
+        st_max_examples=defaults.st_max_examples,
+        st_share=defaults.st_share,
+    )
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunConfig]:
+    if args.base_url:
+        if not args.base_url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url must be an http(s) URL, got {args.base_url!r}")
+        token = env.get(args.token_env, "")
+        if not token:
+            raise UsageError(f"set the bearer token in the environment variable {args.token_env}")
+        yield _config(args, env, args.base_url, token)
+        return
+    from .embedded import embedded_server
+
+    with embedded_server() as server:
+        args.questionnaire_id = args.questionnaire_id or server.questionnaire_id
+        args.failing_questionnaire_id = args.failing_questionnaire_id or server.failing_questionnaire_id
+        args.document_questionnaire_id = args.document_questionnaire_id or server.document_questionnaire_id
+        yield _config(args, env, server.base_url, server.token)
+
+
+def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    from .embedded import EmbeddedUnavailable
+    from .report_html import write_html
+    from .report_json import write_json
+    from .report_junit import write_junit
+    from .runner import CannotRun, run_suite
+
+    redactor = Redactor([env.get(args.token_env, "")])
+    progress = progress_printer(redactor, out)
+    try:
+        with _target(args, env) as config:
+            redactor.add(config.token)
+            report = run_suite(config, progress, redactor)
+    except (CannotRun, EmbeddedUnavailable) as exc:
+        out.write(redactor.text(f"conformance: cannot run: {exc}") + "\n")
+        return EXIT_CANNOT_RUN
+    out.write(redactor.text(summary(report)) + "\n")
+    try:
+        if args.report_json:
+            write_json(report, args.report_json, redactor)
+        if args.junit:
+            write_junit(report, args.junit, redactor)
+        if args.report_html:
+            write_html(report, args.report_html, redactor)
+    except OSError as exc:
+        out.write(f"conformance: cannot write report: {exc}\n")
+        return EXIT_CANNOT_RUN
+    return EXIT_OK if report.conforming else EXIT_VIOLATIONS
+
+
+def run_cli(
+    argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: TextIO | None = None
+) -> int:
+    """Parse and run; every failure becomes one line and an exit code, never a traceback."""
+    env = os.environ if env is None else env
+    out = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "webhooks":
+            from .webhooks import command_webhooks
+
+            return command_webhooks(args, env, out)
+        return command_run(args, env, out)
+    except UsageError as exc:
+        out.write(f"conformance: error: {exc}\n")
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        out.write("conformance: interrupted\n")
+        return EXIT_CANNOT_RUN
+    except Exception as exc:  # the promise is one line and exit 2, never a traceback
+        redactor = Redactor([env.get(DEFAULT_TOKEN_ENV, "")])
+        out.write(redactor.text(f"conformance: internal error: {type(exc).__name__}: {exc}") + "\n")
+        return EXIT_CANNOT_RUN

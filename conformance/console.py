@@ -1,0 +1,36 @@
+"""Live progress and the summary table on the console (redacted like every other output)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from .model import Report
+from .redact import Redactor
+
+
+def progress_printer(redactor: Redactor, stream: TextIO | None = None) -> Callable[[str], None]:
+    def emit(line: str) -> None:
+        out = stream or sys.stdout
+        out.write(redactor.text(line) + "\n")
+        out.flush()
+
+    return emit
+
+
+def summary(report: Report) -> str:
+    width = max(len(r.rule.id) for r in report.results)
+    lines = ["", f"{'rule':<{width}}  {'outcome':<13}  requests  findings"]
+    for r in report.results:
+        lines.append(f"{r.rule.id:<{width}}  {r.outcome.value:<13}  {r.requests:>8}  {len(r.findings):>8}")
+    extra = {k: v for k, v in report.requests_by_rule.items() if k not in {r.rule.id for r in report.results}}
+    for bucket, count in sorted(extra.items()):
+        lines.append(f"{bucket:<{width}}  {'(engine)':<13}  {count:>8}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    verdict = "CONFORMING" if report.conforming else "NOT CONFORMING"
+    lines.append(
+        f"{verdict}: {len(report.findings)} finding(s), {report.requests} requests, {report.elapsed:.1f} s"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""The state one run shares between rules, and `observe`, which every API answer passes through.
+
+Why a single `observe`: "every response validated" and "every 200/202 body through the client" hold only
+if no rule can bypass them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from . import check_client, check_schema, check_time, spec
+from .config import RunConfig
+from .model import Tally
+from .redact import Redactor
+from .rules import CLIENT, ERRORS_AUTH, SCHEMA, TIME
+from .transport import Sent, Target
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Context:
+    config: RunConfig
+    target: Target
+    tally: Tally
+    redactor: Redactor
+    progress: Progress
+    exports_created: int = 0
+    created_ids: list[str] = field(default_factory=list)
+
+    def fail(self, rule: str, operation_id: str, message: str, sent: Sent | None) -> None:
+        operation = (
+            spec.operations()[operation_id].label if operation_id in spec.operations() else operation_id
+        )
+        message = self.redactor.text(message)
+        if self.tally.fail(rule, operation, message, sent.exchange if sent else None):
+            self.progress(f"  FAIL [{rule}] {operation}: {message}")
+
+    def observe(self, operation_id: str, sent: Sent) -> None:
+        """Schema, server-error, client and time checks for one API answer."""
+        self.tally.exercise(SCHEMA)
+        for message in check_schema.check_response(
+            operation_id, sent.status, sent.media_type, sent.response.content
+        ):
+            self.fail(SCHEMA, operation_id, message, sent)
+        if sent.status >= 500:
+            self.fail(ERRORS_AUTH, operation_id, f"server error {sent.status}", sent)
+        if sent.status not in (200, 202):
+            return
+        body = sent.json()
+        self.tally.exercise(CLIENT)
+        for message in check_client.check_body(operation_id, sent.response, body):
+            self.fail(CLIENT, operation_id, message, sent)
+        self.tally.exercise(TIME)
+        config = self.config
+        for message in check_time.check_times(
+            body,
+            sent.date(),
+            skew=config.clock_skew,
+            policy=config.expiry_policy,
+            lifetime=timedelta(hours=config.link_lifetime_hours),
+        ):
+            self.fail(TIME, operation_id, message, sent)

@@ -1,0 +1,43 @@
+"""The embedded default target: the reference server on a free loopback port.
+
+Why: `make conformance` must work with nothing running; it starts the reference server, runs the suite
+against it with a throw-away token, and stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Embedded:
+    base_url: str
+    token: str
+    questionnaire_id: str
+    document_questionnaire_id: str | None
+    failing_questionnaire_id: str | None
+
+
+class EmbeddedUnavailable(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def embedded_server() -> Iterator[Embedded]:
+    """Start `reference_server.testing.running_server` and yield what the suite needs to test it."""
+    try:
+        from reference_server import seed, testing
+    except ImportError as exc:
+        raise EmbeddedUnavailable(f"the embedded reference server is not available ({exc})") from exc
+    token = "embedded-" + secrets.token_urlsafe(16)
+    with testing.running_server(tokens=(token,), export_delay=0.05, in_memory=True) as handle:
+        yield Embedded(
+            base_url=str(handle.base_url),
+            token=token,
+            questionnaire_id=str(seed.SPREADSHEET_QUESTIONNAIRE_ID),
+            document_questionnaire_id=str(getattr(seed, "DOCUMENT_QUESTIONNAIRE_ID", "")) or None,
+            failing_questionnaire_id=str(getattr(seed, "FAILING_QUESTIONNAIRE_ID", "")) or None,
+        )

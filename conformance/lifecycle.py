@@ -1,0 +1,191 @@
+"""The `lifecycle` rule: create -> 202 pending -> bounded, backing-off poll -> terminal, and stable after.
+
+Why poll here: Schemathesis' stateful phase does not wait, so it rarely sees `completed` or `failed`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from contract import discriminator
+
+from . import check_link, spec
+from .context import Context
+from .rules import LIFECYCLE
+from .transport import Sent
+
+
+@dataclass
+class Observation:
+    body: dict[str, Any]
+    sent: Sent
+
+
+def _retry_after(sent: Sent) -> float | None:
+    value = sent.response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | None:
+    """One GET, observed; None when it did not answer 200 with an object."""
+    path = spec.operation_path(spec.GET_OP, id=export_id)
+    sent = ctx.target.api(LIFECYCLE, "GET", path, poll=poll)
+    ctx.observe(spec.GET_OP, sent)
+    body = sent.json()
+    if sent.status == 429:
+        return Observation(body={}, sent=sent)
+    if sent.status != 200 or not isinstance(body, dict):
+        ctx.fail(
+            LIFECYCLE, spec.GET_OP, f"GET of export {export_id} answered {sent.status}, expected 200", sent
+        )
+        return None
+    prop, _ = discriminator()
+    if body.get("id") != export_id:
+        ctx.fail(LIFECYCLE, spec.GET_OP, f"GET of export {export_id} answered id {body.get('id')!r}", sent)
+    if body.get(prop) is None:
+        return None
+    return Observation(body=body, sent=sent)
+
+
+def poll_until_terminal(ctx: Context, export_id: str) -> Observation | None:
+    """Poll with exponential backoff (honouring Retry-After), bounded in count and time."""
+    config = ctx.config
+    prop, _ = discriminator()
+    terminal = spec.terminal_statuses()
+    delay = 0.05 if config.loopback else 1.0
+    ceiling = 2.0 if config.loopback else 10.0
+    give_up = time.monotonic() + min(config.poll_timeout, ctx.target.remaining_time())
+    attempts = 0
+    while True:
+        attempts += 1
+        seen = get_export(ctx, export_id, poll=True)
+        if seen is None:
+            return None
+        if seen.body.get(prop) in terminal:
+            return seen
+        wait = _retry_after(seen.sent) or delay
+        delay = min(ceiling, delay * 2)
+        if time.monotonic() + wait > give_up:
+            ctx.fail(
+                LIFECYCLE,
+                spec.GET_OP,
+                f"export {export_id} still {seen.body.get(prop)!r} after {attempts} polls "
+                f"({config.poll_timeout:g} s poll timeout)",
+                seen.sent,
+            )
+            return None
+        time.sleep(wait)
+
+
+def check_stable(ctx: Context, first: Observation, later: Observation) -> None:
+    """A terminal export never changes status nor any immutable field."""
+    prop, _ = discriminator()
+    export_id = first.body.get("id")
+    for name in sorted({prop} | spec.immutable_fields()):
+        if first.body.get(name) != later.body.get(name):
+            ctx.fail(
+                LIFECYCLE,
+                spec.GET_OP,
+                f"terminal export {export_id} changed {name} from {first.body.get(name)!r} to "
+                f"{later.body.get(name)!r}",
+                later.sent,
+            )
+
+
+def follow(ctx: Context, export_id: str, *, expect: str | None, created: dict[str, Any] | None) -> None:
+    """Poll an export to its end, check its final state twice, and its link when completed."""
+    prop, _ = discriminator()
+    first = poll_until_terminal(ctx, export_id)
+    if first is None:
+        return
+    status = first.body.get(prop)
+    ctx.progress(f"  export {export_id} -> {status}")
+    if expect is not None and status != expect:
+        ctx.fail(
+            LIFECYCLE, spec.GET_OP, f"export {export_id} ended {status!r}, expected {expect!r}", first.sent
+        )
+    if created is not None:
+        for name in sorted((spec.immutable_fields() - {prop}) & set(created)):
+            if created.get(name) != first.body.get(name):
+                ctx.fail(
+                    LIFECYCLE,
+                    spec.GET_OP,
+                    f"export {export_id}: {name} was {created.get(name)!r} at creation, now "
+                    f"{first.body.get(name)!r}",
+                    first.sent,
+                )
+    if spec.DOWNLOAD_URL in first.body:
+        check_link.check_download(ctx, first.body)
+    later = get_export(ctx, export_id, poll=False)
+    if later is None or not later.body:
+        return
+    check_stable(ctx, first, later)
+    if spec.DOWNLOAD_URL in first.body:
+        check_link.check_fresh(ctx, first.body, later.body)
+
+
+def create(ctx: Context, questionnaire_id: str, fmt: str) -> tuple[str, dict[str, Any]] | None:
+    """POST an export: 202, the pending variant, the format echoed. Returns (id, body)."""
+    if ctx.exports_created >= ctx.config.max_exports:
+        ctx.tally.notes.append(f"export cap of {ctx.config.max_exports} reached; skipped one create")
+        return None
+    ctx.exports_created += 1
+    path = spec.operations()[spec.CREATE_OP].path
+    sent = ctx.target.api(LIFECYCLE, "POST", path, json_body=spec.create_body(questionnaire_id, fmt))
+    ctx.observe(spec.CREATE_OP, sent)
+    ctx.tally.exercise(LIFECYCLE)
+    body = sent.json()
+    if sent.status not in (200, 202) or not isinstance(body, dict):
+        ctx.fail(LIFECYCLE, spec.CREATE_OP, f"POST answered {sent.status}, expected 202", sent)
+        return None
+    if sent.status != 202:
+        ctx.fail(LIFECYCLE, spec.CREATE_OP, f"POST answered {sent.status}, expected 202", sent)
+    prop, _ = discriminator()
+    if body.get(prop) != spec.pending_status():
+        ctx.fail(
+            LIFECYCLE,
+            spec.CREATE_OP,
+            f"POST answered {prop} {body.get(prop)!r}, expected {spec.pending_status()!r}",
+            sent,
+        )
+    if body.get("format") != fmt:
+        ctx.fail(
+            LIFECYCLE, spec.CREATE_OP, f"format not echoed: asked {fmt!r}, got {body.get('format')!r}", sent
+        )
+    export_id = body.get("id")
+    if not isinstance(export_id, str) or not export_id:
+        ctx.fail(LIFECYCLE, spec.CREATE_OP, "POST answered no usable id", sent)
+        return None
+    ctx.created_ids.append(export_id)
+    ctx.progress(f"  created {export_id} ({fmt}) -> {sent.status}")
+    return export_id, body
+
+
+def run_lifecycle(ctx: Context) -> None:
+    """Every format for the good questionnaire(s), then the failing one; or the given ids when read-only."""
+    config = ctx.config
+    ctx.tally.exercise(LIFECYCLE)
+    if config.read_only:
+        for export_id in config.export_ids:
+            follow(ctx, export_id, expect=None, created=None)
+        return
+    plans: list[tuple[str, str, str | None]] = []
+    formats = spec.enum_values("ExportFormat")
+    assert config.questionnaire_id is not None
+    for fmt in formats:
+        plans.append((config.questionnaire_id, fmt, None))
+    if config.document_questionnaire_id:
+        plans.append((config.document_questionnaire_id, formats[0], None))
+    if config.failing_questionnaire_id:
+        plans.append((config.failing_questionnaire_id, formats[0], spec.FAILED_STATUS))
+    started = [(create(ctx, qid, fmt), expect) for qid, fmt, expect in plans]
+    for made, expect in started:
+        if made is not None:
+            export_id, body = made
+            good = [s for s in spec.terminal_statuses() if s != spec.FAILED_STATUS]
+            follow(ctx, export_id, expect=expect or (good[0] if len(good) == 1 else None), created=body)

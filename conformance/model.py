@@ -1,0 +1,136 @@
+"""Findings, reproductions and the tally of one run (thread-safe: Schemathesis runs in a worker thread)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rules import RULES, Outcome, Rule
+
+BODY_EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A redacted reproduction of one HTTP exchange."""
+
+    method: str
+    url: str
+    request_body: str | None
+    status: int | None
+    content_type: str | None
+    body: str
+
+    def request_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "body": self.request_body}
+
+    def response_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "contentType": self.content_type, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    operation: str
+    message: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "operation": self.operation,
+            "message": self.message,
+            "request": self.request,
+            "response": self.response,
+        }
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    outcome: Outcome
+    requests: int
+    findings: list[Finding]
+
+
+@dataclass
+class Report:
+    """The verdict of one run; serialised by the report writers."""
+
+    target: str
+    profile: str
+    seed: int
+    results: list[RuleResult]
+    requests: int
+    elapsed: float
+    notes: list[str] = field(default_factory=list)
+    requests_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for result in self.results for finding in result.findings]
+
+    @property
+    def conforming(self) -> bool:
+        return not any(result.outcome is Outcome.FAILED for result in self.results)
+
+
+class Tally:
+    """Collects findings, which rules were exercised and how many requests each rule spent."""
+
+    def __init__(self, rules: tuple[Rule, ...] = RULES) -> None:
+        self.rules = rules
+        self._lock = threading.Lock()
+        self._findings: list[Finding] = []
+        self._seen: set[tuple[str, str, str]] = set()
+        self._exercised: set[str] = set()
+        self.requests: Counter[str] = Counter()
+        self.notes: list[str] = []
+
+    def exercise(self, rule: str) -> None:
+        with self._lock:
+            self._exercised.add(rule)
+
+    def count(self, rule: str, n: int = 1) -> None:
+        with self._lock:
+            self.requests[rule] += n
+
+    def fail(self, rule: str, operation: str, message: str, exchange: Exchange | None) -> bool:
+        """Record a finding once per (rule, operation, message); True when it is new."""
+        key = (rule, operation, message)
+        with self._lock:
+            self._exercised.add(rule)
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            self._findings.append(
+                Finding(
+                    rule=rule,
+                    operation=operation,
+                    message=message,
+                    request=exchange.request_dict() if exchange else {},
+                    response=exchange.response_dict() if exchange else {},
+                )
+            )
+            return True
+
+    def failed_rules(self) -> set[str]:
+        with self._lock:
+            return {finding.rule for finding in self._findings}
+
+    def results(self) -> list[RuleResult]:
+        with self._lock:
+            out = []
+            for rule in self.rules:
+                findings = [f for f in self._findings if f.rule == rule.id]
+                if findings:
+                    outcome = Outcome.FAILED
+                elif rule.id in self._exercised:
+                    outcome = Outcome.PASSED
+                else:
+                    outcome = Outcome.NOT_EXERCISED
+                out.append(RuleResult(rule, outcome, self.requests[rule.id], findings))
+            return out

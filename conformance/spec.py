@@ -1,0 +1,194 @@
+"""What the rules read from `openapi.yaml`: operations, documented responses, the status union.
+
+Why here: the rules must never copy field sets, enums or media types into Python; every such fact
+is derived from the spec through `contract`, in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from contract import common_fields, component_schema, discriminator, load_spec, status_variants
+
+#: Semantic roles the rules need (names of fields the docs give a meaning to); each is checked
+#: against the spec at import so a renamed field fails loudly instead of silently skipping a rule.
+REQUESTED_AT = "requestedAt"
+EXPIRES_AT = "expiresAt"
+DOWNLOAD_URL = "downloadUrl"
+FAILED_STATUS = "failed"
+CREATE_OP = "createQuestionnaireExport"
+GET_OP = "getQuestionnaireExport"
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@functools.cache
+def operations() -> dict[str, Operation]:
+    ops = {}
+    for path, item in load_spec()["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                ops[op["operationId"]] = Operation(op["operationId"], method.upper(), path)
+    return ops
+
+
+def operation_path(operation_id: str, **params: str) -> str:
+    path = operations()[operation_id].path
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def _response(operation_id: str, status: int) -> tuple[dict[str, Any], str] | None:
+    """The documented response for a status and its JSON pointer, following a `$ref`."""
+    op = operations()[operation_id]
+    responses = load_spec()["paths"][op.path][op.method.lower()]["responses"]
+    key = str(status) if str(status) in responses else ("default" if "default" in responses else None)
+    if key is None:
+        return None
+    pointer = f"/paths/{_escape(op.path)}/{op.method.lower()}/responses/{key}"
+    response = responses[key]
+    if "$ref" in response:
+        pointer = response["$ref"].removeprefix("#")
+        node: Any = load_spec()
+        for part in pointer.strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        response = node
+    return response, pointer
+
+
+def documented_statuses(operation_id: str) -> list[str]:
+    op = operations()[operation_id]
+    return list(load_spec()["paths"][op.path][op.method.lower()]["responses"])
+
+
+def media_types(operation_id: str, status: int) -> list[str] | None:
+    """Documented media types of a response, or None when the status is not documented."""
+    found = _response(operation_id, status)
+    if found is None:
+        return None
+    return list(found[0].get("content", {}))
+
+
+def body_schema(operation_id: str, status: int, media_type: str) -> tuple[str, dict[str, Any]] | None:
+    """(JSON pointer, schema) of a documented response body, `$ref` kept as the pointer when present."""
+    found = _response(operation_id, status)
+    if found is None or media_type not in found[0].get("content", {}):
+        return None
+    response, pointer = found
+    schema = response["content"][media_type]["schema"]
+    if set(schema) == {"$ref"}:
+        ref = schema["$ref"].removeprefix("#")
+        return ref, component_schema(ref.rsplit("/", 1)[-1])
+    return f"{pointer}/content/{_escape(media_type)}/schema", schema
+
+
+def pending_status() -> str:
+    """The status a freshly created export carries: the `const` of the 202 body's status."""
+    _, schema = body_schema(CREATE_OP, 202, "application/json") or ("", {})
+    prop, _ = discriminator()
+    return str(schema["properties"][prop]["const"])
+
+
+def terminal_statuses() -> list[str]:
+    return [value for value in status_variants() if value != pending_status()]
+
+
+def _is_timestamp(schema: dict[str, Any]) -> bool:
+    if schema.get("format") == "date-time":
+        return True
+    ref = schema.get("$ref", "")
+    return bool(ref) and component_schema(ref.rsplit("/", 1)[-1]).get("format") == "date-time"
+
+
+@functools.cache
+def timestamp_fields(status: str) -> tuple[str, ...]:
+    """date-time fields of a variant, in spec order."""
+    schema = component_schema(status_variants()[status].schema_name)
+    return tuple(name for name, prop in schema.get("properties", {}).items() if _is_timestamp(prop))
+
+
+def completion_fields(status: str) -> tuple[str, ...]:
+    """The variant's own timestamps that record when it ended (all but the link expiry)."""
+    own = status_variants()[status].own_fields
+    return tuple(f for f in timestamp_fields(status) if f in own and f != EXPIRES_AT)
+
+
+@functools.cache
+def immutable_fields() -> frozenset[str]:
+    """Fields a terminal export must never change: the base fields and every completion time."""
+    fields = set(common_fields())
+    for status in terminal_statuses():
+        fields.update(completion_fields(status))
+    return frozenset(fields)
+
+
+def enum_values(schema_name: str) -> list[str]:
+    return [str(v) for v in component_schema(schema_name)["enum"]]
+
+
+def _assert_roles() -> None:
+    variants = status_variants()
+    allowed = set().union(*(v.allowed for v in variants.values()))
+    missing = {REQUESTED_AT, EXPIRES_AT, DOWNLOAD_URL} - allowed
+    if missing or FAILED_STATUS not in variants or not {CREATE_OP, GET_OP} <= set(operations()):
+        raise RuntimeError(f"openapi.yaml no longer has the fields/operations the rules need: {missing}")
+
+
+_assert_roles()
+
+
+def create_body(questionnaire_id: str, fmt: str) -> dict[str, Any]:
+    """A valid create request, built from the request schema: enum fields get `fmt`, strings the id."""
+    _, schema = _request_schema()
+    body: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        ref = prop.get("$ref", "")
+        is_enum = "enum" in prop or (bool(ref) and "enum" in component_schema(ref.rsplit("/", 1)[-1]))
+        body[name] = fmt if is_enum else questionnaire_id
+    return body
+
+
+def _request_schema() -> tuple[str, dict[str, Any]]:
+    op = operations()[CREATE_OP]
+    content = load_spec()["paths"][op.path][op.method.lower()]["requestBody"]["content"]
+    schema = content["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    return name, component_schema(name)
+
+
+def invalid_create_bodies(questionnaire_id: str, fmt: str) -> list[tuple[str, bytes]]:
+    """Request bodies the spec forbids, each with a label: a bad enum value, each required field missing,
+    an unknown key, and a body that is not JSON."""
+    import json
+
+    valid = create_body(questionnaire_id, fmt)
+    _, schema = _request_schema()
+    out: list[tuple[str, bytes]] = []
+    for name, value in valid.items():
+        if value == fmt:
+            out.append(
+                (f"POST with {name} {'not-' + fmt!r}", json.dumps({**valid, name: "not-" + fmt}).encode())
+            )
+    for name in schema.get("required", []):
+        rest = {k: v for k, v in valid.items() if k != name}
+        out.append((f"POST without {name}", json.dumps(rest).encode()))
+    if schema.get("additionalProperties") is False:
+        out.append(("POST with an unknown key", json.dumps({**valid, "conformanceExtra": 1}).encode()))
+    out.append(("POST with a body that is not JSON", b"{not json"))
+    return out

@@ -1,0 +1,120 @@
+"""Command line: ``python -m reference_server --host 127.0.0.1 --port 0 --token T``.
+
+Prints exactly one line, ``listening on http://HOST:PORT/v1``, on stdout once connections are accepted;
+everything else (access log, job and webhook log) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from .app import create_app
+from .config import DEFAULT_DB_PATH, DEFAULT_RATE_LIMIT, RateLimit, ServerConfig
+from .serving import base_url, bind_socket, uvicorn_server
+
+TOKENS_ENV = "REFERENCE_SERVER_TOKENS"
+WEBHOOK_SECRET_ENV = "REFERENCE_SERVER_WEBHOOK_SECRET"
+SIGNING_SECRET_ENV = "REFERENCE_SERVER_SIGNING_SECRET"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m reference_server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        help=f"accepted bearer token (repeatable); also comma-separated in ${TOKENS_ENV}",
+    )
+    parser.add_argument("--export-delay", type=float, default=2.0, metavar="SECONDS", help="job time (2)")
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument("--db", type=Path, metavar="PATH", help=f"SQLite file (default {DEFAULT_DB_PATH})")
+    storage.add_argument("--in-memory", action="store_true", help="keep nothing across restarts")
+    parser.add_argument(
+        "--rate-limit",
+        default=DEFAULT_RATE_LIMIT,
+        metavar="N/WINDOW_SECONDS",
+        help=f"per-token limit, or 'off' (default {DEFAULT_RATE_LIMIT})",
+    )
+    parser.add_argument("--webhook-url", metavar="URL", help="POST webhook events here")
+    parser.add_argument(
+        "--webhook-secret", metavar="whsec_...", help=f"signing secret for webhooks; or ${WEBHOOK_SECRET_ENV}"
+    )
+    parser.add_argument(
+        "--webhook-retry-scale", type=float, default=1.0, metavar="FACTOR", help="scale the retry schedule"
+    )
+    parser.add_argument(
+        "--signing-secret", metavar="S", help=f"HMAC key for download links; or ${SIGNING_SECRET_ENV}"
+    )
+    return parser
+
+
+def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerConfig:
+    """A ``ServerConfig`` from parsed arguments and the environment; raises ``ValueError`` on bad input."""
+    tokens = [t for t in args.token if t]
+    tokens += [t.strip() for t in environ.get(TOKENS_ENV, "").split(",") if t.strip()]
+    if not tokens:
+        raise ValueError(f"give at least one --token or set {TOKENS_ENV}")
+    rate_limit = None if args.rate_limit.strip().lower() == "off" else RateLimit.parse(args.rate_limit)
+    webhook_secret = args.webhook_secret or environ.get(WEBHOOK_SECRET_ENV) or None
+    signing_secret = args.signing_secret or environ.get(SIGNING_SECRET_ENV) or None
+    config = ServerConfig(
+        tokens=tuple(dict.fromkeys(tokens)),
+        export_delay=args.export_delay,
+        db_path=args.db,
+        in_memory=args.in_memory,
+        rate_limit=rate_limit,
+        webhook_url=args.webhook_url,
+        webhook_secret=webhook_secret if args.webhook_url else None,
+        webhook_retry_scale=args.webhook_retry_scale,
+    )
+    if signing_secret:
+        config = dataclasses.replace(config, signing_secret=signing_secret.encode("utf-8"))
+    return config
+
+
+async def _serve(server: uvicorn.Server, sockets: list[object], url: str) -> None:
+    task = asyncio.create_task(server.serve(sockets=sockets))  # type: ignore[arg-type]
+    for _ in range(6000):  # at most 60 s for startup
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if server.started:
+        print(f"listening on {url}", flush=True)
+    await task
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until interrupted; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = build_config(args, os.environ)
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+    server = uvicorn_server(create_app(config))
+    try:
+        asyncio.run(_serve(server, [sock], base_url(sock)))
+    finally:
+        sock.close()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

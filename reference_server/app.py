@@ -1,0 +1,292 @@
+"""The ASGI application: routes, auth, rate limiting, validation and the export/download handlers.
+
+Why Starlette: the contract is hand-written in ``openapi.yaml``; a thin toolkit lets the server follow it
+instead of deriving a second, competing contract from code. Response bodies are assembled from the spec's
+variant field lists (``contract``), so a field the spec forbids for a status cannot leak into a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import contract
+
+from . import signing
+from .access_log import AccessLogMiddleware
+from .auth import TokenAuthenticator
+from .clock import format_timestamp, to_millis
+from .config import ServerConfig
+from .problems import problem
+from .ratelimit import RateLimiter
+from .seed import QUESTIONNAIRES
+from .store import ExportRecord, Store
+from .validation import BODY, InvalidBody, parse_create_request
+from .webhooks import WebhookDispatcher
+from .worker import ExportWorker
+
+logger = logging.getLogger("reference_server.app")
+
+API_PREFIX = "/v1"
+EXPORTS_PATH = API_PREFIX + "/customer-trust/questionnaires/exports"
+FILES_PREFIX = "/files"
+_EXTENSIONS = {"csv": "csv", "original": "xlsx"}
+_JSON_MEDIA_TYPES = ("application/json",)
+
+
+class Runtime:
+    """The per-app moving parts: database, worker and webhook dispatcher, started once per event loop."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = Store(config.database)
+        self.auth = TokenAuthenticator(config.tokens)
+        self.limiter = RateLimiter(config.rate_limit) if config.rate_limit is not None else None
+        self.worker: ExportWorker | None = None
+        self.dispatcher: WebhookDispatcher | None = None
+        self._dispatch_task: asyncio.Task[None] | None = None
+
+    def ensure_started(self) -> ExportWorker:
+        """Start worker and dispatcher on the running loop if no lifespan did (in-process use)."""
+        if self.worker is None:
+            config = self.config
+            if config.webhook_url is not None and config.webhook_secret is not None:
+                self.dispatcher = WebhookDispatcher(
+                    self.store,
+                    config.webhook_url,
+                    config.webhook_secret,
+                    retry_scale=config.webhook_retry_scale,
+                    timeout=config.webhook_timeout,
+                )
+                self._dispatch_task = asyncio.create_task(self.dispatcher.run())
+            self.worker = ExportWorker(
+                self.store,
+                config.clock,
+                config.export_delay,
+                webhooks_enabled=self.dispatcher is not None,
+                on_event=self.dispatcher.notify if self.dispatcher is not None else lambda: None,
+            )
+            resumed = self.worker.resume()
+            if resumed:
+                logger.info("resumed %d pending export(s)", resumed)
+        return self.worker
+
+    async def shutdown(self) -> None:
+        """Stop jobs (they stay pending and resume on the next start), stop deliveries, close the db."""
+        if self.worker is not None:
+            await self.worker.stop()
+        if self._dispatch_task is not None:
+            self._dispatch_task.cancel()
+            await asyncio.gather(self._dispatch_task, return_exceptions=True)
+        self.store.close()
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.state.now
+    return now
+
+
+def _unauthorized() -> Response:
+    return problem(401, "Missing or invalid bearer token.", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _guard(request: Request) -> str | Response:
+    """The caller's owner key, or the ``401``/``429`` response to send instead."""
+    runtime = _runtime(request)
+    owner = runtime.auth.authenticate(request.headers.get("authorization"))
+    if owner is None:
+        return _unauthorized()
+    if runtime.limiter is not None:
+        retry_after = runtime.limiter.hit(owner)
+        if retry_after is not None:
+            return problem(
+                429,
+                f"Rate limit exceeded; retry after {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)},
+            )
+    return owner
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
+            raise InvalidBody([(BODY, "must be sent with Content-Type: application/json")])
+    too_big = InvalidBody([(BODY, f"must be at most {limit} bytes")])
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _origin(request: Request) -> str:
+    """``scheme://host:port`` of the socket that received the request (never the client's Host header)."""
+    server = request.scope.get("server")
+    scheme = request.scope.get("scheme", "http")
+    if not server:
+        return f"{scheme}://127.0.0.1"
+    host, port = server[0], server[1]
+    host = f"[{host}]" if ":" in str(host) else str(host)
+    return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+
+
+def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
+    """The response body of ``record``: exactly the fields the spec allows for its status."""
+    config = _runtime(request).config
+    tag, _ = contract.discriminator()
+    values: dict[str, Any] = {
+        "id": record.id,
+        tag: record.status,
+        "format": record.format,
+        "requestedAt": format_timestamp(record.requested_at),
+    }
+    if record.completed_at is not None:
+        expires = int(_now(request).timestamp()) + config.link_ttl_seconds
+        name = f"{record.id}.{_EXTENSIONS[record.format]}"
+        signature = signing.sign(config.signing_secret, name, expires)
+        values["completedAt"] = format_timestamp(record.completed_at)
+        values["downloadUrl"] = (
+            f"{_origin(request)}{FILES_PREFIX}/{quote(name)}?expires={expires}&signature={signature}"
+        )
+        values["expiresAt"] = format_timestamp(expires * 1000)
+    if record.failed_at is not None:
+        values["failedAt"] = format_timestamp(record.failed_at)
+        values["errorMessage"] = record.error_message
+    variant = contract.status_variants()[record.status]
+    order = contract.component_schema(variant.schema_name)["properties"]
+    body = {name: values[name] for name in order if values.get(name) is not None}
+    missing = variant.required - body.keys()
+    if missing:
+        raise RuntimeError(f"export {record.id} lacks required fields {sorted(missing)}")
+    return body
+
+
+async def create_export(request: Request) -> Response:
+    """``POST /v1/customer-trust/questionnaires/exports``: validate, queue, answer ``202`` pending."""
+    guard = _guard(request)
+    if isinstance(guard, Response):
+        return guard
+    runtime = _runtime(request)
+    try:
+        document = parse_create_request(await _read_body(request, runtime.config.max_body_bytes))
+    except InvalidBody as exc:
+        return problem(400, str(exc), invalid_params=exc.params)
+    questionnaire_id: str = document["questionnaireId"]
+    if questionnaire_id not in QUESTIONNAIRES:
+        return problem(404, "No questionnaire with this id.")
+    worker = runtime.ensure_started()
+    record = runtime.store.create_export(
+        guard, questionnaire_id, document["format"], to_millis(runtime.config.clock.now())
+    )
+    worker.submit(record)
+    return JSONResponse(export_body(record, request), status_code=202)
+
+
+async def get_export(request: Request) -> Response:
+    """``GET /v1/customer-trust/questionnaires/exports/{id}``: the caller's export, else ``404``."""
+    guard = _guard(request)
+    if isinstance(guard, Response):
+        return guard
+    runtime = _runtime(request)
+    runtime.ensure_started()
+    record = runtime.store.get_export(request.path_params["id"], owner=guard)
+    if record is None:
+        return problem(404, "No export with this id.")
+    return JSONResponse(export_body(record, request))
+
+
+async def download(request: Request) -> Response:
+    """``GET /files/{name}?expires=…&signature=…``: the export file; no bearer token, the link is the key."""
+    runtime = _runtime(request)
+    name: str = request.path_params["name"]
+    check = signing.verify(
+        runtime.config.signing_secret,
+        name,
+        request.query_params.get("expires"),
+        request.query_params.get("signature"),
+        runtime.config.clock.now().timestamp(),
+    )
+    if check == "expired":
+        return problem(403, "This download link has expired; get the export again for a fresh link.")
+    if check != "valid":
+        return problem(403, "This download link is not valid.")
+    file = runtime.store.get_file(name.rsplit(".", 1)[0])
+    if file is None:
+        return problem(404, "No file behind this link.")
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return problem(404, "No resource at this path.", headers=headers)
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        return problem(
+            405, f"Method {request.method} is not allowed here; allowed: {allowed}.", headers=headers
+        )
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return problem(500, "The server hit an unexpected error.")
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """The reference server as an ASGI app. Background work starts with the lifespan (or first request)."""
+    runtime = Runtime(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        runtime.ensure_started()
+        try:
+            yield
+        finally:
+            await runtime.shutdown()
+
+    app = Starlette(
+        routes=[
+            Route(EXPORTS_PATH, create_export, methods=["POST"]),
+            Route(EXPORTS_PATH + "/{id}", get_export, methods=["GET"]),
+            Route(FILES_PREFIX + "/{name}", download, methods=["GET"]),
+        ],
+        middleware=[Middleware(AccessLogMiddleware, clock=config.clock)],
+        exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

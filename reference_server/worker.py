@@ -1,0 +1,140 @@
+"""The background worker that turns ``pending`` exports into ``completed`` or ``failed`` ones.
+
+Why one asyncio task per job: jobs mostly wait (the configurable ``export_delay``), so many run at once
+without threads; the CPU part (rendering) runs in a worker thread so the API stays responsive. On start
+every job still ``pending`` in the database is picked up again, which is how a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import contract
+
+from .clock import Clock, format_timestamp, to_millis
+from .exporter import ExportError, RenderedFile, render
+from .seed import QUESTIONNAIRES
+from .store import ExportRecord, Store, WebhookEvent, new_message_id
+
+logger = logging.getLogger("reference_server.worker")
+
+_MISSING_QUESTIONNAIRE_MESSAGE = "The questionnaire no longer exists."
+
+
+def _event_type(status: str) -> str:
+    """The spec's webhook event name for a terminal status (``...export-completed`` / ``...export-failed``)."""
+    matches = [name for name in contract.webhook_event_schemas() if name.endswith(f"export-{status}")]
+    if len(matches) != 1:
+        raise LookupError(f"the spec defines no single webhook event for status {status!r}")
+    return matches[0]
+
+
+def _event_export_fields(event_type: str) -> frozenset[str]:
+    """Fields of the event's ``export`` object, read from the spec."""
+    schema = contract.component_schema(contract.webhook_event_schemas()[event_type])
+    export_ref: str = schema["properties"]["export"]["$ref"]
+    return frozenset(contract.component_schema(export_ref.rsplit("/", 1)[-1])["properties"])
+
+
+def build_event(record: ExportRecord, status: str, values: dict[str, Any]) -> WebhookEvent:
+    """The webhook message for ``record`` reaching ``status``; ``values`` holds every candidate field."""
+    event_type = _event_type(status)
+    allowed = _event_export_fields(event_type)
+    export = {name: value for name, value in values.items() if name in allowed}
+    body = {"questionnaire": {"id": record.questionnaire_id}, "export": export}
+    return WebhookEvent(
+        svix_id=new_message_id(),
+        event_type=event_type,
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        attempts=0,
+    )
+
+
+class ExportWorker:
+    """Processes exports after ``delay`` seconds; ``on_event`` is called when a webhook was enqueued."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        delay: float,
+        *,
+        webhooks_enabled: bool,
+        on_event: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._delay = delay
+        self._webhooks_enabled = webhooks_enabled
+        self._on_event = on_event
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._render_slots = asyncio.Semaphore(4)
+
+    def resume(self) -> int:
+        """Schedule every export still pending in the database; returns how many."""
+        pending = self._store.pending_exports()
+        for record in pending:
+            self.submit(record)
+        return len(pending)
+
+    def submit(self, record: ExportRecord) -> None:
+        """Schedule ``record`` (idempotent while it is in flight)."""
+        if record.id in self._tasks:
+            return
+        task = asyncio.create_task(self._process(record))
+        self._tasks[record.id] = task
+        task.add_done_callback(functools.partial(self._forget, record.id))
+
+    def _forget(self, export_id: str, _task: asyncio.Task[None]) -> None:
+        self._tasks.pop(export_id, None)
+
+    async def stop(self) -> None:
+        """Cancel in-flight jobs; they stay ``pending`` in the database and resume on the next start."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs scheduled and not yet finished."""
+        return len(self._tasks)
+
+    async def _process(self, record: ExportRecord) -> None:
+        await asyncio.sleep(self._delay)
+        questionnaire = QUESTIONNAIRES.get(record.questionnaire_id)
+        file: RenderedFile | None = None
+        error = _MISSING_QUESTIONNAIRE_MESSAGE
+        if questionnaire is not None:
+            async with self._render_slots:
+                try:
+                    file = await asyncio.to_thread(render, questionnaire, record.format, record.id)
+                except ExportError as exc:
+                    error = str(exc)
+        finished_at = to_millis(self._clock.now())
+        values: dict[str, Any] = {
+            "id": record.id,
+            "format": record.format,
+            "requestedAt": format_timestamp(record.requested_at),
+        }
+        first_attempt = time.time()
+        if file is not None:
+            values["completedAt"] = format_timestamp(finished_at)
+            event = build_event(record, "completed", values) if self._webhooks_enabled else None
+            changed = self._store.complete(record.id, finished_at, file, event, first_attempt)
+        else:
+            values["failedAt"] = format_timestamp(finished_at)
+            values["reason"] = error
+            event = build_event(record, "failed", values) if self._webhooks_enabled else None
+            changed = self._store.fail(record.id, finished_at, error, event, first_attempt)
+        logger.info(
+            "export %s %s", record.id, ("completed" if file else "failed") if changed else "already done"
+        )
+        if changed and event is not None:
+            self._on_event()

@@ -1,0 +1,138 @@
+"""Webhook listener: signatures, payloads and the GET cross-check, against the fake and the reference server."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from conformance.model import Tally
+from conformance.redact import Redactor
+from conformance.rules import WEBHOOK_RULE
+from conformance.webhooks import WebhookChecker, listening
+
+from .conftest import invoke
+from .fake_api import FAILING_QUESTIONNAIRE, OK_QUESTIONNAIRE, TOKEN, WEBHOOK_SECRET, RunningFake
+
+
+@pytest.fixture
+def checker(fake: RunningFake) -> Iterator[tuple[WebhookChecker, str]]:
+    tally = Tally(rules=(WEBHOOK_RULE,))
+    check = WebhookChecker(
+        secret=WEBHOOK_SECRET,
+        tally=tally,
+        redactor=Redactor([WEBHOOK_SECRET]),
+        base_url=fake.base_url,
+        token=TOKEN,
+    )
+    with listening("127.0.0.1", 0, check) as listener:
+        fake.config.webhook_url = listener.url
+        try:
+            yield check, listener.url
+        finally:
+            fake.config.webhook_url = None
+            fake.config.fault = None
+
+
+def _trigger(fake: RunningFake, questionnaire: str, check: WebhookChecker) -> None:
+    before = check.received
+    body = {"questionnaireId": questionnaire, "format": "csv"}
+    answer = httpx.post(
+        fake.base_url + "/customer-trust/questionnaires/exports",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert answer.status_code == 202
+    deadline = time.monotonic() + 5
+    while check.received == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert check.received > before, "no delivery arrived"
+
+
+def test_correct_deliveries_pass(fake: RunningFake, checker: tuple[WebhookChecker, str]) -> None:
+    check, _ = checker
+    _trigger(fake, OK_QUESTIONNAIRE, check)
+    _trigger(fake, FAILING_QUESTIONNAIRE, check)
+    deadline = time.monotonic() + 5
+    while check.tally.requests["webhooks"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the cross-check GET finishes after the delivery is counted
+    results = check.tally.results()
+    assert results[0].outcome.value == "passed", [f.message for f in results[0].findings]
+    assert check.tally.requests["webhooks"] == 2  # both cross-checked with a GET
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"), [("webhook_bad_signature", "signature"), ("webhook_bad_payload", "requestedAt")]
+)
+def test_bad_deliveries_fail(
+    fake: RunningFake, checker: tuple[WebhookChecker, str], fault: str, expected: str
+) -> None:
+    check, _ = checker
+    fake.config.fault = fault
+    _trigger(fake, OK_QUESTIONNAIRE, check)
+    findings = check.tally.results()[0].findings
+    assert findings and expected in findings[0].message
+    assert WEBHOOK_SECRET not in findings[0].message
+
+
+def test_rotated_and_stale_signatures(checker: tuple[WebhookChecker, str]) -> None:
+    """Several signatures (key rotation) pass when one matches; a timestamp 10 minutes old fails."""
+    check, _url = checker
+    from standardwebhooks import Webhook
+
+    body = '{"questionnaire": {"id": "q"}, "export": {"id": "nope"}}'
+    now = int(time.time())
+    good = Webhook(WEBHOOK_SECRET).sign("msg_1", _utc(now), body)
+    other = Webhook("whsec_" + base64.b64encode(b"rotated-out-key").decode()).sign("msg_1", _utc(now), body)
+    status = check.handle(
+        {"svix-id": "msg_1", "svix-timestamp": str(now), "svix-signature": f"{other} {good}"}, body.encode()
+    )
+    assert status == 400  # signature fine; the payload breaks the schema
+    stale = Webhook(WEBHOOK_SECRET).sign("msg_2", _utc(now - 600), body)
+    status = check.handle(
+        {"svix-id": "msg_2", "svix-timestamp": str(now - 600), "svix-signature": stale}, body.encode()
+    )
+    assert status == 401
+
+
+def _utc(stamp: int):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(stamp, tz=UTC)
+
+
+def test_cli_end_to_end_with_reference_server_webhooks() -> None:
+    from reference_server import seed, testing
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    secret = "whsec_" + base64.b64encode(b"reference-webhook-secret-0123456").decode()
+    token = "ref-token-abcdef"
+    with testing.running_server(
+        tokens=(token,), webhook_url=f"http://127.0.0.1:{port}/", webhook_secret=secret, in_memory=True
+    ) as server:
+        env = {"CONFORMANCE_TOKEN": token, "CONFORMANCE_WEBHOOK_SECRET": secret}
+        result: dict[str, tuple[int, str]] = {}
+        argv = ["webhooks", "--listen", f"127.0.0.1:{port}", "--base-url", server.base_url]
+        listener = threading.Thread(
+            target=lambda: result.update(run=invoke([*argv, "--max-events", "2", "--timeout", "15"], env))
+        )
+        listener.start()
+        time.sleep(0.5)
+        headers = {"Authorization": f"Bearer {token}"}
+        for questionnaire in (seed.SPREADSHEET_QUESTIONNAIRE_ID, seed.FAILING_QUESTIONNAIRE_ID):
+            body = {"questionnaireId": questionnaire, "format": "original"}
+            answer = httpx.post(
+                server.base_url + "/customer-trust/questionnaires/exports", json=body, headers=headers
+            )
+            assert answer.status_code == 202
+        listener.join(timeout=20)
+    code, output = result["run"]
+    assert code == 0, output
+    assert secret not in output and token not in output

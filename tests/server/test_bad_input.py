@@ -1,0 +1,124 @@
+"""Every class of bad input answers 4xx problem+json naming the field; nothing answers 5xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
+from reference_server.testing import ServerHandle
+
+from .server_test_helpers import EXPORTS, assert_problem
+
+VALID = {"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"}
+JSON = {"Content-Type": "application/json"}
+
+
+def _names(response: httpx.Response) -> set[str]:
+    body = assert_problem(response, 400)
+    assert body["detail"]
+    return {param["name"] for param in body["invalid-params"]}
+
+
+@pytest.mark.parametrize(
+    ("payload", "names"),
+    [
+        ({"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID}, {"format"}),
+        ({"format": "csv"}, {"questionnaireId"}),
+        ({}, {"questionnaireId", "format"}),
+        ({**VALID, "format": "pdf"}, {"format"}),
+        ({**VALID, "format": "CSV"}, {"format"}),
+        ({**VALID, "format": None}, {"format"}),
+        ({**VALID, "questionnaireId": 42}, {"questionnaireId"}),
+        ({**VALID, "questionnaireId": ""}, {"questionnaireId"}),
+        ({**VALID, "questionnaireId": ["a"]}, {"questionnaireId"}),
+        ({**VALID, "extra": True}, {"extra"}),
+        ({**VALID, "id": "x", "status": "pending"}, {"id", "status"}),
+        ([VALID], {"body"}),
+        ("csv", {"body"}),
+        (None, {"body"}),
+        (7, {"body"}),
+    ],
+)
+def test_schema_violations_name_the_field(client: httpx.Client, payload: Any, names: set[str]) -> None:
+    response = client.post(EXPORTS, content=json.dumps(payload), headers=JSON)
+    assert _names(response) == names
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b"", JSON),
+        (b"{", JSON),
+        (b'{"questionnaireId": "x", "format": }', JSON),
+        (b"\xff\xfe{}", JSON),
+        (b"[" * 5000 + b"]" * 5000, JSON),
+        (b"NaN", JSON),
+        (json.dumps(VALID).encode(), {"Content-Type": "text/plain"}),
+        (json.dumps(VALID).encode(), {"Content-Type": "application/x-www-form-urlencoded"}),
+    ],
+    ids=["empty", "truncated", "syntax", "not-utf8", "deep", "nan", "text-plain", "form"],
+)
+def test_unparseable_bodies_name_the_body(
+    client: httpx.Client, content: bytes, headers: dict[str, str]
+) -> None:
+    assert _names(client.post(EXPORTS, content=content, headers=headers)) == {"body"}
+
+
+def test_oversized_body(client: httpx.Client) -> None:
+    big = json.dumps({**VALID, "questionnaireId": "a" * 100_000}).encode()
+    assert _names(client.post(EXPORTS, content=big, headers=JSON)) == {"body"}
+
+    def chunks() -> Any:  # no Content-Length: the limit is enforced while streaming
+        for _ in range(100):
+            yield b" " * 1024
+
+    assert _names(client.post(EXPORTS, content=chunks(), headers=JSON)) == {"body"}
+
+
+def test_json_content_type_with_charset_is_accepted(client: httpx.Client) -> None:
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    assert client.post(EXPORTS, content=json.dumps(VALID), headers=headers).status_code == 202
+
+
+def test_unknown_questionnaire_is_404(client: httpx.Client) -> None:
+    body = assert_problem(
+        client.post(EXPORTS, json={**VALID, "questionnaireId": "ffffffffffffffffffffffff"}), 404
+    )
+    assert "questionnaire" in body["detail"]
+
+
+def test_unknown_export_is_404(client: httpx.Client) -> None:
+    for export_id in ("ffffffffffffffffffffffff", "not-hex", "%00", "a" * 2000, "é"):
+        assert_problem(client.get(f"{EXPORTS}/{export_id}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 404),
+        ("GET", "/customer-trust", 404),
+        ("GET", EXPORTS, 405),
+        ("DELETE", EXPORTS, 405),
+        ("PUT", f"{EXPORTS}/abc", 405),
+        ("PATCH", f"{EXPORTS}/abc", 405),
+        ("POST", f"{EXPORTS}/abc/extra", 404),
+        ("OPTIONS", EXPORTS, 405),
+    ],
+)
+def test_unknown_paths_and_methods_are_problems(
+    client: httpx.Client, method: str, path: str, status: int
+) -> None:
+    response = client.request(method, path)
+    assert_problem(response, status)
+    if status == 405:
+        assert response.headers["allow"]
+
+
+def test_outside_the_api(server: ServerHandle) -> None:
+    for path in ("/", "/files", "/files/", "/v2/customer-trust/questionnaires/exports"):
+        assert_problem(httpx.get(server.origin + path), 404)
+    assert_problem(httpx.get(server.origin + "/files/abc.csv"), 403)

@@ -1,0 +1,97 @@
+"""``python -m reference_server``: the one stdout line, tokens from the environment, graceful stop."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
+
+from .server_test_helpers import EXPORTS, assert_valid
+
+LINE = re.compile(r"^listening on (http://127\.0\.0\.1:(\d+)/v1)\n$")
+
+
+def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reference_server", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # the server prints it once it accepts connections
+    match = LINE.match(line)
+    if match is None:
+        proc.kill()
+        pytest.fail(f"unexpected first line {line!r}; stderr: {proc.communicate(timeout=10)[1]}")
+    return proc, match.group(1)
+
+
+@pytest.fixture
+def stop() -> Iterator[list[subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_serves_the_api_and_stops_gracefully(tmp_path: Path, stop: list[subprocess.Popen[str]]) -> None:
+    db = tmp_path / "cli.sqlite3"
+    proc, base_url = _start(
+        ["--db", str(db), "--export-delay", "0"], env={"REFERENCE_SERVER_TOKENS": "env-a, env-b"}
+    )
+    stop.append(proc)
+    for token in ("env-a", "env-b"):
+        response = httpx.post(
+            f"{base_url}{EXPORTS}",
+            json={"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 202
+        assert_valid(response.json(), "ExportPending")
+    assert httpx.get(f"{base_url}{EXPORTS}/x", headers={"Authorization": "Bearer nope"}).status_code == 401
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit status reports it.
+    assert proc.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in err
+    assert out == ""  # nothing after the one line
+    assert "env-a" not in err and "env-b" not in err
+    assert '"status": 202' in err  # the structured access log goes to stderr
+    assert db.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "token"),
+        (["--token", "t", "--rate-limit", "lots"], "rate limit"),
+        (["--token", "t", "--webhook-url", "http://127.0.0.1:9/"], "webhook"),
+        (["--token", "t", "--export-delay", "-1"], "delay"),
+    ],
+)
+def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REFERENCE_SERVER_TOKENS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "reference_server", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
