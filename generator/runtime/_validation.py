@@ -20,8 +20,9 @@ from .errors import ResponseValidationError
 
 T = TypeVar("T")
 
-_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits only: Python's \d also matches other scripts' digits, which RFC 3339 does not allow.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _NO_SPACE = re.compile(r"[^\x00-\x20\x7f<>\"{}|\\^`]*")
 
@@ -50,7 +51,7 @@ class Field:
 class Shape:
     """A model's fields as the spec states them: ``closed`` when ``additionalProperties`` is false."""
 
-    __slots__ = ("closed", "context", "fields", "pinned", "required")
+    __slots__ = ("closed", "context", "fast", "fields", "names", "pinned", "required", "required_set")
 
     def __init__(
         self, context: str, fields: Mapping[str, Field], required: Sequence[str], closed: bool
@@ -60,13 +61,37 @@ class Shape:
         self.required = tuple(required)
         self.closed = closed
         self.pinned = tuple((name, spec) for name, spec in fields.items() if spec.kind == "const")
+        # For the fast path: sets to compare key views with, and one cheap predicate per field.
+        self.names = frozenset(fields)
+        self.required_set = frozenset(required)
+        self.fast = {name: _fast_predicate(spec) for name, spec in fields.items()}
 
 
 def check_object(shape: Shape, data: object) -> Mapping[str, Any]:
     """Return ``data`` if it is an object that follows ``shape``; raise ``ResponseValidationError`` otherwise.
 
-    Checked in the order a reader needs: missing fields, then fields that do not belong, then values.
+    Checked in the order a reader needs: missing fields, then fields that do not belong, then values. A valid
+    body takes a fast path of set comparisons and one predicate per field; only a body that fails it is walked
+    again, slowly, to say exactly what is wrong.
     """
+    if type(data) is dict and _passes_fast(shape, data):
+        return data
+    return _check_slowly(shape, data)
+
+
+def _passes_fast(shape: Shape, data: dict[str, Any]) -> bool:
+    keys = data.keys()
+    if not shape.required_set <= keys or (shape.closed and not keys <= shape.names):
+        return False
+    fast = shape.fast
+    for key, value in data.items():
+        predicate = fast.get(key)
+        if predicate is not None and not predicate(value):
+            return False
+    return True
+
+
+def _check_slowly(shape: Shape, data: object) -> Mapping[str, Any]:
     if not isinstance(data, dict):
         raise ResponseValidationError(f"{shape.context}: body must be a JSON object, got {_json_type(data)}")
     for name, pinned in shape.pinned:  # a body of another variant is reported as such, not by its fields
@@ -89,6 +114,38 @@ def check_object(shape: Shape, data: object) -> Mapping[str, Any]:
             if problem is not None:
                 raise ResponseValidationError(f"{shape.context}: field {key} {problem}", field=key)
     return data
+
+
+# Strict enough to need no calendar check but for days 29-31 (like fromisoformat: no year 0, no leap second).
+_FAST_DATE_TIME = re.compile(
+    r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
+_FAST_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\x00-\x20\x7f<>\"{}|\\^`]+[^\x00-\x20\x7f<>\"{}|\\^`]*")
+
+
+def _fast_predicate(spec: Field) -> Callable[[object], bool]:
+    """A predicate that accepts only values ``_check_value`` accepts (it may refuse some that it would accept)."""
+    kind, min_length = spec.kind, spec.min_length
+    if kind == "string":
+        return lambda v: type(v) is str and len(v) >= min_length
+    if kind == "date-time":
+        return _fast_date_time
+    if kind == "uri":
+        return lambda v: type(v) is str and len(v) >= min_length and _FAST_URI.fullmatch(v) is not None
+    if kind in ("const", "enum"):
+        choices = frozenset(c for c in spec.choices if type(c) is str)
+        if len(choices) == len(spec.choices):
+            return lambda v: type(v) is str and v in choices
+    return lambda v: _check_value(spec, v) is None
+
+
+def _fast_date_time(value: object) -> bool:
+    if type(value) is not str:
+        return False
+    match = _FAST_DATE_TIME.fullmatch(value)
+    return match is not None and (match.group(1) < "29" or _check_date_time(value) is None)
 
 
 def dispatch(data: object, tag: str, parsers: Mapping[str, Callable[[Mapping[str, Any]], T]]) -> T:
