@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -67,6 +68,23 @@ def schema_validator(pointer: str) -> Draft202012Validator:
 def _schema_validator(pointer: str) -> Draft202012Validator:
     return Draft202012Validator(
         {"$ref": f"{_SPEC_URI}#{pointer}"}, registry=_registry(), format_checker=format_checker()
+    )
+
+
+def is_valid_fast(pointer: str, instance: Any) -> bool:
+    """Whether ``instance`` is valid at ``pointer``, by jsonschema-rs (formats checked): about 300x faster.
+
+    Use it as a fast path only; build messages with ``schema_validator``. A test checks that whatever it
+    accepts the reference validator accepts too.
+    """
+    return bool(_fast_validator(pointer).is_valid(instance))
+
+
+@functools.cache
+def _fast_validator(pointer: str) -> Any:
+    registry = jsonschema_rs.Registry([(_SPEC_URI, load_spec())])
+    return jsonschema_rs.validator_for(
+        {"$ref": f"{_SPEC_URI}#{pointer}"}, registry=registry, validate_formats=True
     )
 
 
