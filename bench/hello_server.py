@@ -1,7 +1,7 @@
 """``python -m bench.hello_server``: the baseline for part 5, a bare Starlette app on the same stack.
 
 Why: requests per second mean little alone. This app runs on the reference server's own serving code
-(``bind_socket``, ``uvicorn_server``: one worker, same uvicorn settings) with ``TCP_NODELAY``, and
+(``bind_socket``, ``uvicorn_server``: one worker, same socket options and uvicorn settings), and
 answers GET with the spec's completed example and POST (after parsing the JSON body) with the pending
 one, so the ratio isolates what the reference app itself costs per request.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 from collections.abc import Sequence
 
@@ -45,7 +44,6 @@ def app() -> Starlette:
 
 async def _serve(port: int) -> None:
     sock = bind_socket("127.0.0.1", port)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server = uvicorn_server(app())
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(3000):  # at most 30 s for startup

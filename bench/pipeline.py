@@ -2,9 +2,8 @@
 
 The suite path is ``Target.api`` (budget, rate limiter, redacted reproduction) then
 ``Context.observe`` (every rule, findings recorded), exactly what each rule does per request. The bare
-loop is an ``httpx.Client`` issuing the same N requests. Both run against the reference server with
-``TCP_NODELAY`` (see ``bench.nodelay_server``: as shipped, a 40 ms stall per keep-alive request would
-hide everything else), interleaved, median of repeats. ``make conformance`` is timed as a subprocess.
+loop is an ``httpx.Client`` issuing the same N requests. Both run against the reference server as
+shipped, interleaved, median of repeats. ``make conformance`` is timed as a subprocess.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ CONFORMANCE_TOKEN_ENV = "CONFORMANCE_TOKEN"
 
 def _throughput(scale: Scale, token: str) -> tuple[float, float, float]:
     """(suite req/s, bare req/s, bare ns per request), medians of interleaved repeats."""
-    with live_suite(token, nodelay=True) as (suite, bare):
+    with live_suite(token) as (suite, bare):
         paths = [servers.export_path(export_id) for export_id in suite.exports.ids.values()]
         ids = list(suite.exports.ids.values())
         n = scale.requests

@@ -79,13 +79,12 @@ def listening_process(
 
 
 @contextlib.contextmanager
-def reference_server(token: str, *, export_delay: float, nodelay: bool = False) -> Iterator[str]:
-    """The reference server (one worker, in memory, no rate limit) on a free loopback port; yields base URL.
+def reference_server(token: str, *, export_delay: float) -> Iterator[str]:
+    """The reference server as shipped (one worker, in memory, no rate limit) on a free loopback port.
 
-    ``nodelay`` runs it through ``bench.nodelay_server`` (Nagle's algorithm off on its socket).
+    Yields its base URL.
     """
-    module = "bench.nodelay_server" if nodelay else "reference_server"
-    args = ["-m", module, "--host", "127.0.0.1", "--port", "0", "--in-memory"]
+    args = ["-m", "reference_server", "--host", "127.0.0.1", "--port", "0", "--in-memory"]
     args += ["--rate-limit", "off", "--export-delay", f"{export_delay:g}"]
     with listening_process(args, env={TOKENS_ENV: token}) as url:
         yield url

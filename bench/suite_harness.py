@@ -48,12 +48,10 @@ class Suite:
 
 
 @contextlib.contextmanager
-def live_suite(
-    token: str, *, export_delay: float = 1.0, nodelay: bool = False
-) -> Iterator[tuple[Suite, httpx.Client]]:
+def live_suite(token: str, *, export_delay: float = 1.0) -> Iterator[tuple[Suite, httpx.Client]]:
     """Start the reference server, create one export per status, yield the suite and a bare client."""
     with (
-        servers.reference_server(token, export_delay=export_delay, nodelay=nodelay) as base_url,
+        servers.reference_server(token, export_delay=export_delay) as base_url,
         servers.api_client(base_url, token) as bare,
     ):
         exports = servers.create_exports(

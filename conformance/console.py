@@ -21,9 +21,11 @@ def progress_printer(redactor: Redactor, stream: TextIO | None = None) -> Callab
 
 def summary(report: Report) -> str:
     width = max(len(r.rule.id) for r in report.results)
-    lines = ["", f"{'rule':<{width}}  {'outcome':<13}  requests  findings"]
+    lines = ["", f"{'rule':<{width}}  {'outcome':<13}  requests  checked  findings"]
     for r in report.results:
-        lines.append(f"{r.rule.id:<{width}}  {r.outcome.value:<13}  {r.requests:>8}  {len(r.findings):>8}")
+        lines.append(
+            f"{r.rule.id:<{width}}  {r.outcome.value:<13}  {r.requests:>8}  {r.checks:>7}  {len(r.findings):>8}"
+        )
     extra = {k: v for k, v in report.requests_by_rule.items() if k not in {r.rule.id for r in report.results}}
     for bucket, count in sorted(extra.items()):
         lines.append(f"{bucket:<{width}}  {'(engine)':<13}  {count:>8}")

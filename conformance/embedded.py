@@ -7,6 +7,7 @@ against it with a throw-away token, and stops it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +34,10 @@ def embedded_server() -> Iterator[Embedded]:
     except ImportError as exc:
         raise EmbeddedUnavailable(f"the embedded reference server is not available ({exc})") from exc
     token = "embedded-" + secrets.token_urlsafe(16)
-    with testing.running_server(tokens=(token,), export_delay=0.05, in_memory=True) as handle:
+    with (
+        _quiet("uvicorn.error"),
+        testing.running_server(tokens=(token,), export_delay=0.05, in_memory=True) as handle,
+    ):
         yield Embedded(
             base_url=str(handle.base_url),
             token=token,
@@ -41,3 +45,16 @@ def embedded_server() -> Iterator[Embedded]:
             document_questionnaire_id=str(getattr(seed, "DOCUMENT_QUESTIONNAIRE_ID", "")) or None,
             failing_questionnaire_id=str(getattr(seed, "FAILING_QUESTIONNAIRE_ID", "")) or None,
         )
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Keep the embedded server's own warnings (uvicorn's "Invalid HTTP request received." while fuzzing)
+    out of the suite's output, which reports on the target, not on the process hosting it."""
+    logger = logging.getLogger(name)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

@@ -52,8 +52,9 @@ class Finding:
 class RuleResult:
     rule: Rule
     outcome: Outcome
-    requests: int
+    requests: int  # requests this rule's own steps sent
     findings: list[Finding]
+    checks: int = 0  # responses (or deliveries) the rule evaluated, its own and other steps' alike
 
 
 @dataclass
@@ -87,12 +88,15 @@ class Tally:
         self._findings: list[Finding] = []
         self._seen: set[tuple[str, str, str]] = set()
         self._exercised: set[str] = set()
+        self.checks: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.notes: list[str] = []
 
     def exercise(self, rule: str) -> None:
+        """The rule evaluated one more response (or delivery)."""
         with self._lock:
             self._exercised.add(rule)
+            self.checks[rule] += 1
 
     def count(self, rule: str, n: int = 1) -> None:
         with self._lock:
@@ -132,5 +136,5 @@ class Tally:
                     outcome = Outcome.PASSED
                 else:
                     outcome = Outcome.NOT_EXERCISED
-                out.append(RuleResult(rule, outcome, self.requests[rule.id], findings))
+                out.append(RuleResult(rule, outcome, self.requests[rule.id], findings, self.checks[rule.id]))
             return out

@@ -25,6 +25,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "description": r.rule.description,
                 "outcome": r.outcome.value,
                 "requests": r.requests,
+                "checked": r.checks,
                 "findings": len(r.findings),
             }
             for r in report.results
