@@ -127,7 +127,8 @@ def test_quick_profile_stays_within_100_requests_apart_from_polling(
     run = run_fake(fake, tmp_path, None, "--profile", "quick")
     assert run.code == 0, run.output
     by_rule = run.report["requestsByRule"]
-    assert sum(by_rule.values()) <= 100 + 60
+    # Exports here finish within a poll or two, so even with polling the whole verdict fits in 100.
+    assert sum(by_rule.values()) <= 100, by_rule
     assert all(rule["outcome"] == "passed" for rule in run.report["rules"])
 
 
