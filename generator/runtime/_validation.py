@@ -122,7 +122,9 @@ _FAST_DATE_TIME = re.compile(
     r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
     re.ASCII,
 )
-_FAST_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\x00-\x20\x7f<>\"{}|\\^`]+[^\x00-\x20\x7f<>\"{}|\\^`]*")
+_FAST_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\x00-\x20\x7f<>\"{}|\\^`]+[^\x00-\x20\x7f<>\"{}|\\^`]*"
+)
 
 
 def _fast_predicate(spec: Field) -> Callable[[object], bool]:

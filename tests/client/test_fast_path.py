@@ -14,7 +14,8 @@ FIELDS = {
     "const": _validation.Field("const", choices=["completed"]),
 }
 NEAR_DATE_TIMES = st.from_regex(
-    r"\d{4}-[0-3]\d-[0-3]\d[Tt ][0-2]\d:[0-6]\d:[0-6]\d(\.\d{1,6})?([Zz]|[+-][0-2]\d:[0-6]\d)?", fullmatch=True
+    r"\d{4}-[0-3]\d-[0-3]\d[Tt ][0-2]\d:[0-6]\d:[0-6]\d(\.\d{1,6})?([Zz]|[+-][0-2]\d:[0-6]\d)?",
+    fullmatch=True,
 )
 NEAR_URIS = st.from_regex(r"[a-z]{1,6}:(//)?[a-z.]{0,10}(/[a-z ?#%]{0,8}){0,3}", fullmatch=True)
 VALUES = st.one_of(
