@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from questionnaire_exports_client import errors as client_errors
 from questionnaire_exports_client.api.exports import create_questionnaire_export, get_questionnaire_export
 from questionnaire_exports_client.client import Client
+from questionnaire_exports_client.errors import ResponseValidationError
 
 from contract import discriminator
 
@@ -20,8 +20,6 @@ _PARSERS: dict[str, Any] = {
     spec.CREATE_OP: create_questionnaire_export._parse_response,
     spec.GET_OP: get_questionnaire_export._parse_response,
 }
-#: Raised by the strict templates when a body breaks the spec; absent from older generated clients.
-_VALIDATION_ERROR: type[Exception] = getattr(client_errors, "ResponseValidationError", ValueError)
 _CLIENT = Client(base_url="http://client-parse-only.invalid")
 
 
@@ -32,7 +30,7 @@ def check_body(operation_id: str, response: httpx.Response, body: Any) -> list[s
         return []  # an undocumented status belongs to the lifecycle or errors-auth rule
     try:
         parsed = parser(client=_CLIENT, response=response)
-    except _VALIDATION_ERROR as exc:
+    except ResponseValidationError as exc:
         return [f"generated client rejected the {response.status_code} body: {exc}"]
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         return [
