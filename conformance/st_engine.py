@@ -7,16 +7,21 @@ reproducible with a fixed seed, one worker and no example database, and bounded 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
+from schemathesis.schemas import BaseSchema
 
 from contract import SPEC_PATH
 
+from . import spec
 from .context import Context
 from .rules import ERRORS_AUTH, LIFECYCLE, SCHEMA
+from .transport import Sent
 
 #: Requests Schemathesis' accounting is attributed to in the per-rule counts.
 ST_BUCKET = "schemathesis"
@@ -91,7 +96,32 @@ def _record(ctx: Context, recorder: Any) -> int:
             label = operation if operation else "schemathesis"
             if ctx.tally.fail(rule, label, ctx.redactor.text(message), exchange):
                 ctx.progress(f"  FAIL [{rule}] {label}: {ctx.redactor.text(message)}")
+    for case_id, interaction in recorder.interactions.items():
+        _observe(ctx, recorder.cases[case_id].value if case_id in recorder.cases else None, interaction)
     return len(recorder.interactions)
+
+
+def _observe(ctx: Context, case: Any, interaction: Any) -> None:
+    """Run the suite's own per-response rules on one of Schemathesis' answers.
+
+    Why: Schemathesis validates a ``oneOf`` without the discriminator ("... is not valid under any of the
+    schemas"); passing its traffic through ``Context.observe`` adds the suite's messages that name the
+    variant and the field, and the client and time rules, on every response it saw.
+    """
+    response = interaction.response
+    if case is None or response is None or response.content_size > len(response.content):
+        return
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    operation_id = next((op.operation_id for op in spec.operations().values() if op.label == label), None)
+    if operation_id is None:
+        return
+    headers = [(name, value) for name, values in response.headers.items() for value in values]
+    sent = Sent(
+        response=httpx.Response(response.status_code, headers=headers, content=response.content),
+        exchange=_exchange(ctx, interaction),
+        received=datetime.fromtimestamp(interaction.timestamp, UTC),
+    )
+    ctx.observe(operation_id, sent)
 
 
 def _exchange(ctx: Context, interaction: Any) -> Any:
@@ -122,7 +152,9 @@ def run_schemathesis(ctx: Context, allotment: int) -> int:
     if allotment <= 0 or not ctx.config.st_phases:
         ctx.tally.notes.append("Schemathesis skipped: no request budget left")
         return 0
-    schema = schemathesis.openapi.from_path(str(SPEC_PATH), config=build_config(ctx, allotment))
+    schema: BaseSchema = schemathesis.openapi.from_path(str(SPEC_PATH), config=build_config(ctx, allotment))
+    if ctx.config.read_only:  # a read-only run sends no POST, Schemathesis' included
+        schema = schema.include(method="GET")
     stream = from_schema(schema).execute()
     spent = 0
     phases_seen: set[str] = set()

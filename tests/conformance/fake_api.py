@@ -76,6 +76,7 @@ class FakeState:
     exports: dict[str, FakeExport] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    posts: int = 0  # every POST received, valid or not
 
 
 def _formats() -> list[str]:
@@ -123,6 +124,8 @@ class FakeApi:
         return response
 
     async def create(self, request: Request) -> Response:
+        with self.state.lock:
+            self.state.posts += 1
         if not self._authorized(request):
             return self._error(401, "Unauthorized", "Missing or invalid bearer token.")
         try:
