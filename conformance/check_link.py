@@ -1,7 +1,6 @@
 """The `link` rule: a completed export's `downloadUrl` is safe, downloads, and never gets shorter-lived.
 
-Why the content-type table: the spec says in prose only that `original` means XLSX or DOCX and `csv`
-means CSV; the media types for those are fixed by IANA, not by this API.
+The media types a file may have per `format` come from the spec (`ExportFormat`'s `x-download-media-types`).
 """
 
 from __future__ import annotations
@@ -9,18 +8,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from contract import download_media_types
+
 from . import spec
 from .check_time import parse_timestamp
 from .context import Context
 from .rules import LINK
 
-_MEDIA_TYPES = {
-    "original": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    "csv": ("text/csv", "application/csv"),
-}
+_MEDIA_TYPES = download_media_types()
 
 
 def check_scheme(ctx: Context, body: dict[str, Any]) -> bool:

@@ -134,6 +134,12 @@ def common_fields() -> frozenset[str]:
     return frozenset.intersection(*sets)
 
 
+def download_media_types() -> dict[str, tuple[str, ...]]:
+    """``{format: media types}`` the downloaded file may have (``ExportFormat``'s ``x-download-media-types``)."""
+    table = component_schema("ExportFormat")["x-download-media-types"]
+    return {fmt: tuple(types) for fmt, types in table.items()}
+
+
 def webhook_event_schemas() -> dict[str, str]:
     """``{event type: component schema name}`` from the spec's ``webhooks`` section."""
     events = {}

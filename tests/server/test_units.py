@@ -73,3 +73,12 @@ def test_running_server_starts_fast_and_repeatedly() -> None:
             assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
             assert server.running
         assert not server.running
+
+
+def test_served_media_types_are_ones_the_spec_allows() -> None:
+    from contract import download_media_types
+    from reference_server import exporter
+
+    allowed = download_media_types()
+    assert exporter.CSV_MEDIA_TYPE.split(";")[0] in allowed["csv"]
+    assert exporter.XLSX_MEDIA_TYPE in allowed["original"]

@@ -203,3 +203,9 @@ def test_fast_validator_never_accepts_what_the_reference_validator_refuses(name:
                 assert reference.is_valid(candidate), candidate
 
     check()
+
+
+def test_every_format_has_download_media_types() -> None:
+    table = contract.download_media_types()
+    assert set(table) == set(contract.component_schema("ExportFormat")["enum"])
+    assert all(types for types in table.values())
