@@ -34,7 +34,7 @@ def _unexpected(operation: str, exc: UnexpectedStatus, retry_statuses: Collectio
     raise ExportApiError(operation, exc.status_code, None) from None
 
 
-def _invalid(operation: str, exc: ResponseValidationError, retry_statuses: Collection[int]) -> Transient:
+def _invalid(exc: ResponseValidationError, retry_statuses: Collection[int]) -> Transient:
     # A proxy's 429 or 503 may carry a body that is no RFC 9457 problem: still a reason to retry.
     if exc.status_code is not None and exc.status_code in retry_statuses:
         return Transient(f"HTTP {exc.status_code}")
@@ -74,7 +74,7 @@ def call_sync(
     except UnexpectedStatus as exc:
         return _unexpected(operation, exc, retry_statuses)
     except ResponseValidationError as exc:
-        return _invalid(operation, exc, retry_statuses)
+        return _invalid(exc, retry_statuses)
     except retry_exceptions as exc:
         return Transient(type(exc).__name__)
 
@@ -91,7 +91,7 @@ async def call_async(
     except UnexpectedStatus as exc:
         return _unexpected(operation, exc, retry_statuses)
     except ResponseValidationError as exc:
-        return _invalid(operation, exc, retry_statuses)
+        return _invalid(exc, retry_statuses)
     except retry_exceptions as exc:
         return Transient(type(exc).__name__)
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from jsonschema.exceptions import ValidationError
 
-from contract import component_schema, is_valid_fast, schema_validator
+from contract import is_valid_fast, schema_validator
 
 from . import spec
 
@@ -20,7 +20,7 @@ def _path(error: ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path)
 
 
-def _messages(errors: list[ValidationError], instance: Any, prefix: str, schema: dict[str, Any]) -> list[str]:
+def _messages(errors: list[ValidationError], prefix: str) -> list[str]:
     out = []
     for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
         where = _path(error)
@@ -40,7 +40,7 @@ def _messages(errors: list[ValidationError], instance: Any, prefix: str, schema:
     return out
 
 
-def union_messages(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
+def union_messages(body: Any, schema: dict[str, Any]) -> list[str]:
     """Validate a discriminated union by its tag: one clear message per broken field."""
     disc = schema["discriminator"]
     prop = disc["propertyName"]
@@ -55,7 +55,7 @@ def union_messages(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]
         return [f"{prop} {value!r} is not one of {allowed}"]
     name = mapping[value]
     validator = schema_validator(f"/components/schemas/{name}")
-    return _messages(list(validator.iter_errors(body)), body, f"{prop}={value}: ", component_schema(name))
+    return _messages(list(validator.iter_errors(body)), f"{prop}={value}: ")
 
 
 def validate_body(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
@@ -63,9 +63,9 @@ def validate_body(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
     if is_valid_fast(pointer, body):  # jsonschema-rs; the slow validator below only explains failures
         return []
     if "discriminator" in schema and "oneOf" in schema:
-        return union_messages(body, pointer, schema)
+        return union_messages(body, schema)
     validator = schema_validator(pointer)
-    return _messages(list(validator.iter_errors(body)), body, "", schema)
+    return _messages(list(validator.iter_errors(body)), "")
 
 
 def check_response(operation_id: str, status: int, media_type: str, content: bytes) -> list[str]:

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, env: Mapping[str, str], base_url: str, token: str) -> RunConfig:
+def _config(args: argparse.Namespace, base_url: str, token: str) -> RunConfig:
     loopback = is_loopback(base_url)
     profile = args.profile or ("full" if loopback else "quick")
     defaults = profile_defaults(profile)
@@ -147,7 +147,7 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
         token = env.get(args.token_env, "")
         if not token:
             raise UsageError(f"set the bearer token in the environment variable {args.token_env}")
-        yield _config(args, env, args.base_url, token)
+        yield _config(args, args.base_url, token)
         return
     from .embedded import embedded_server
 
@@ -155,7 +155,7 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
         args.questionnaire_id = args.questionnaire_id or server.questionnaire_id
         args.failing_questionnaire_id = args.failing_questionnaire_id or server.failing_questionnaire_id
         args.document_questionnaire_id = args.document_questionnaire_id or server.document_questionnaire_id
-        yield _config(args, env, server.base_url, server.token)
+        yield _config(args, server.base_url, server.token)
 
 
 def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:

@@ -23,6 +23,7 @@ from questionnaire_exports_client.lib import (
     download_export,
 )
 from questionnaire_exports_client.models import ExportCompleted
+from questionnaire_exports_client.models.export_format import EXPORT_FORMAT_VALUES
 
 TOKEN_VARIABLE = "QUESTIONNAIRE_EXPORTS_TOKEN"
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True, help="API base URL, ending in /v1")
     parser.add_argument("--questionnaire-id", required=True)
-    parser.add_argument("--format", choices=("csv", "original"), default="csv")
+    parser.add_argument("--format", choices=sorted(EXPORT_FORMAT_VALUES), default="csv")
     parser.add_argument("--output", type=Path, default=Path("."), help="file or existing folder")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for create + wait")
     args = parser.parse_args(argv)

@@ -55,6 +55,8 @@ def _one_line_exit_2(code: int, output: str) -> None:
 
 
 def test_unreachable_target_exits_2_within_seconds() -> None:
+    # A bound on behaviour, not a speed measurement: without the suite's timeouts this would hang until
+    # pytest's own timeout; 5 s is five times the request timeout.
     started = time.monotonic()
     base = f"http://127.0.0.1:{_closed_port()}/v1"
     code, output = invoke(

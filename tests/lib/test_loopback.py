@@ -158,8 +158,8 @@ def test_server_gone_is_retried_until_the_deadline() -> None:
         handle.stop()
         with pytest.raises(WaitTimeout) as caught:
             wait_for_export(client, created.id, timeout=0.5, backoff=QUICK, rng=random.Random(0))
+    # That no sleep passes the deadline is proven with an injected clock in test_wait.py, not timed here.
     assert caught.value.last_error == "ConnectError" and caught.value.attempts > 1
-    assert caught.value.elapsed <= 0.5 + 0.2
 
 
 def test_logs_never_show_the_token_or_a_link_signature(

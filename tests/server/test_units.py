@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -65,11 +64,9 @@ def test_redaction_keeps_other_parameters() -> None:
     assert redact_query("") == ""
 
 
-def test_running_server_starts_fast_and_repeatedly() -> None:
+def test_running_server_starts_repeatedly() -> None:
     for _ in range(3):
-        started = time.monotonic()
         with running_server(in_memory=True) as server:
-            assert time.monotonic() - started < 1.0
             assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
             assert server.running
         assert not server.running

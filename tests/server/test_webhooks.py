@@ -35,7 +35,9 @@ class Receiver:
 
     url: str = ""
     fail_first: int = 0
-    delay: float = 0.0
+    blocked: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+    in_flight: int = 0
     deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,8 +64,8 @@ class Receiver:
 
 
 @contextlib.contextmanager
-def receiver(fail_first: int = 0, delay: float = 0.0) -> Iterator[Receiver]:
-    state = Receiver(fail_first=fail_first, delay=delay)
+def receiver(fail_first: int = 0, blocked: bool = False) -> Iterator[Receiver]:
+    state = Receiver(fail_first=fail_first, blocked=blocked)
 
     async def hook(request: Request) -> Response:
         body = await request.body()
@@ -71,8 +73,12 @@ def receiver(fail_first: int = 0, delay: float = 0.0) -> Iterator[Receiver]:
         with state.lock:
             state.deliveries.append((headers, body))
             attempt = sum(1 for h, _ in state.deliveries if h["svix-id"] == headers["svix-id"])
-        if delay:
-            time.sleep(delay)  # a slow receiver, blocking its own thread only
+        if state.blocked:
+            with state.lock:
+                state.in_flight += 1
+            state.release.wait(10)  # a receiver that hangs (bounded) until the test releases it
+            with state.lock:
+                state.in_flight -= 1
         return Response(status_code=503 if attempt <= state.fail_first else 204)
 
     sock = bind_socket("127.0.0.1", 0)
@@ -87,6 +93,7 @@ def receiver(fail_first: int = 0, delay: float = 0.0) -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        state.release.set()
         server.should_exit = True
         thread.join(10)
         sock.close()
@@ -199,7 +206,7 @@ def test_undelivered_events_survive_a_restart() -> None:
 
 def test_slow_receiver_does_not_block_the_api() -> None:
     with (
-        receiver(delay=1.0) as hook,
+        receiver(blocked=True) as hook,
         running_server(webhook_url=hook.url, webhook_secret=SECRET) as server,
         client_for(server) as http,
     ):
@@ -208,9 +215,9 @@ def test_slow_receiver_does_not_block_the_api() -> None:
             if hook.deliveries:
                 break
             time.sleep(0.005)
-        assert hook.deliveries  # a delivery is now stuck in the slow receiver
-        started = time.monotonic()
+        assert hook.deliveries  # a delivery is now stuck in the receiver, which answers only when released
         assert http.get(f"{EXPORTS}/{export_id}").status_code == 200
         assert http.post(EXPORTS, json={"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"})
-        assert time.monotonic() - started < 0.5
+        assert hook.in_flight == 1  # both answers came while the delivery was still held by the receiver
+        hook.release.set()
         assert httpx.get(server.origin + "/").status_code == 404
