@@ -37,7 +37,7 @@ lint: $(STAMP) ## ruff and mypy --strict on the whole tree, generated package in
 	$(BIN)/mypy
 
 test: $(STAMP) check-gen lint ## Everything CI runs: pipeline check, lint, tests (slow ones excluded)
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 test-slow: $(STAMP) ## Long fuzz and soak runs
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)

@@ -33,7 +33,7 @@ from .problems import problem
 from .ratelimit import RateLimiter
 from .seed import QUESTIONNAIRES
 from .store import ExportRecord, Store
-from .validation import BODY, InvalidBody, parse_create_request
+from .validation import InvalidBody, parse_create_request
 from .webhooks import WebhookDispatcher
 from .worker import ExportWorker
 
@@ -124,15 +124,24 @@ def _guard(request: Request) -> str | Response:
     return owner
 
 
+class _BodyRefused(Exception):
+    """A request body refused before parsing: ``415`` (not sent as JSON) or ``413`` (over the limit)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     content_type = request.headers.get("content-type")
-    if content_type is not None:
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
-            raise InvalidBody([(BODY, "must be sent with Content-Type: application/json")])
-    too_big = InvalidBody([(BODY, f"must be at most {limit} bytes")])
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
+        got = f"got {media_type!r}" if media_type else "none was sent"
+        raise _BodyRefused(415, f"Content-Type must be application/json ({got}).")
+    too_big = _BodyRefused(413, f"The request body exceeds {limit} bytes.")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and len(declared) < 20 and int(declared) > limit:
         raise too_big
     chunks: list[bytes] = []
     size = 0
@@ -194,6 +203,8 @@ async def create_export(request: Request) -> Response:
     runtime = _runtime(request)
     try:
         document = parse_create_request(await _read_body(request, runtime.config.max_body_bytes))
+    except _BodyRefused as exc:
+        return problem(exc.status, exc.detail)
     except InvalidBody as exc:
         return problem(400, str(exc), invalid_params=exc.params)
     questionnaire_id: str = document["questionnaireId"]

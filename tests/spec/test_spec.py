@@ -71,7 +71,7 @@ def test_examples_cover_every_variant_and_every_error() -> None:
     wheres = " ".join(e[0] for e in EXAMPLES)
     for status in contract.status_variants():
         assert f"responses/200 {status}" in wheres
-    for code in ("400", "401", "404", "429"):
+    for code in ("400", "401", "404", "413", "415", "429"):
         assert f"responses/{code}" in wheres
     assert len(SPEC["webhooks"]) == 2 and "webhook" in wheres
 
@@ -83,8 +83,9 @@ def test_examples_cover_every_variant_and_every_error() -> None:
         ("/components/schemas/Timestamp", "2025-01-08T12:00:00"),
         ("/components/schemas/Timestamp", "2025-13-08T12:00:00Z"),
         ("/components/schemas/Timestamp", "yesterday"),
-        ("/components/schemas/ExportCompleted/properties/downloadUrl", "not a uri"),
-        ("/components/schemas/ExportCompleted/properties/downloadUrl", "/relative/path"),
+        # Values that pass the spec's http(s) ``pattern``, so only the ``uri`` format can refuse them.
+        ("/components/schemas/ExportCompleted/properties/downloadUrl", "https://storage example.com/x"),
+        ("/components/schemas/ExportCompleted/properties/downloadUrl", "https://[::1/x"),
     ],
 )
 def test_format_checking_really_bites(pointer: str, value: str) -> None:
@@ -92,6 +93,25 @@ def test_format_checking_really_bites(pointer: str, value: str) -> None:
     assert not schema_validator(pointer).is_valid(value)
     # ...and the same value passes a validator without a format checker, which is the trap we avoid.
     assert Draft202012Validator(_resolve({"$ref": "#" + pointer})).is_valid(value)
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "ftp://storage.example.com/x.csv", "data:text/csv,a", "/relative/path"]
+)
+def test_download_url_must_be_http_or_https(url: str) -> None:
+    """A pre-signed link is http(s): the spec's ``pattern`` refuses every other scheme, and relative links."""
+    assert not schema_validator("/components/schemas/ExportCompleted/properties/downloadUrl").is_valid(url)
+
+
+@pytest.mark.parametrize("url", ["https://s.example.com/x?sig=1", "HTTP://127.0.0.1:8080/files/a.csv"])
+def test_download_url_accepts_http_and_https_in_any_case(url: str) -> None:
+    assert schema_validator("/components/schemas/ExportCompleted/properties/downloadUrl").is_valid(url)
+
+
+def test_webhook_operations_carry_no_bearer_token() -> None:
+    """The root ``security`` would apply to webhooks too (OpenAPI 3.1); deliveries are Svix-signed instead."""
+    for item in SPEC["webhooks"].values():
+        assert item["post"]["security"] == []
 
 
 def test_a_bad_date_time_example_would_fail() -> None:
@@ -133,12 +153,12 @@ def _rule_breakers() -> Iterator[tuple[str, dict[str, Any]]]:
         for s in contract.status_variants()
     }
     for status, variant in contract.status_variants().items():
-        for field in variant.required:
+        for field in sorted(variant.required):
             body = dict(examples[status])
             del body[field]
             yield f"{status} without {field}", body
         for other, other_variant in contract.status_variants().items():
-            for field in other_variant.own_fields - variant.allowed:
+            for field in sorted(other_variant.own_fields - variant.allowed):
                 yield f"{status} with {other}'s {field}", {**examples[status], field: examples[other][field]}
         yield f"{status} with an unknown field", {**examples[status], "extra": 1}
     yield "unknown status", {**examples["pending"], "status": "done"}

@@ -28,7 +28,9 @@ class ExportCompleted:
                 `2025-01-08T12:00:00.000Z`.
             completed_at (datetime.datetime): RFC 3339 date-time with a time-zone offset, for example
                 `2025-01-08T12:00:00.000Z`.
-            download_url (str): Pre-signed absolute URL of the exported file, valid until `expiresAt`. Needs no API token.
+            download_url (str): Pre-signed absolute `http` or `https` URL of the exported file, valid until `expiresAt`.
+                Needs no API
+                token.
             expires_at (datetime.datetime): RFC 3339 date-time with a time-zone offset, for example
                 `2025-01-08T12:00:00.000Z`.
     """
