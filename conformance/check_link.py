@@ -5,10 +5,11 @@ The media types a file may have per `format` come from the spec (`ExportFormat`'
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from contract import download_media_types
+from contract import download_media_types, download_url_pattern
 
 from . import spec
 from .check_time import parse_timestamp
@@ -16,6 +17,7 @@ from .context import Context
 from .rules import LINK
 
 _MEDIA_TYPES = download_media_types()
+_HTTP_ONLY = re.compile(download_url_pattern())  # the spec's http(s) requirement, not a copy of it
 
 
 def check_scheme(ctx: Context, body: dict[str, Any]) -> bool:
@@ -23,12 +25,21 @@ def check_scheme(ctx: Context, body: dict[str, Any]) -> bool:
     url = body.get(spec.DOWNLOAD_URL)
     if not isinstance(url, str):
         return False
+    if not _HTTP_ONLY.search(url):
+        scheme = url.split(":", 1)[0][:20] if ":" in url else "(none)"
+        ctx.fail(
+            LINK,
+            spec.GET_OP,
+            f"{spec.DOWNLOAD_URL} has scheme {scheme!r}, not http(s) (pattern {_HTTP_ONLY.pattern}); not fetched",
+            None,
+        )
+        return False
     parts = urlsplit(url)
-    if parts.scheme == "https":
+    if parts.scheme.lower() == "https":
         return True
     from .config import is_loopback
 
-    if parts.scheme == "http" and ctx.config.plain_http_loopback and is_loopback(url):
+    if parts.scheme.lower() == "http" and ctx.config.plain_http_loopback and is_loopback(url):
         return True
     ctx.fail(LINK, spec.GET_OP, f"{spec.DOWNLOAD_URL} {ctx.redactor.url(url)} is not https", None)
     return False
@@ -48,7 +59,10 @@ def check_download(ctx: Context, body: dict[str, Any]) -> None:
     if sent.status != 200:
         ctx.fail(LINK, spec.GET_OP, f"download answered {sent.status}, expected 200", sent)
         return
-    if not sent.response.content:
+    if sent.cut:
+        ctx.fail(LINK, spec.GET_OP, f"download not complete: {sent.cut}", sent)
+        return
+    if not sent.size:
         ctx.fail(LINK, spec.GET_OP, "download answered an empty body", sent)
     expected = _MEDIA_TYPES.get(str(body.get("format")))
     if expected and sent.media_type not in expected:

@@ -60,12 +60,21 @@ def union_messages(body: Any, schema: dict[str, Any]) -> list[str]:
 
 def validate_body(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
     """Messages for every way `body` breaks the schema at `pointer` (empty when it conforms)."""
-    if is_valid_fast(pointer, body):  # jsonschema-rs; the slow validator below only explains failures
-        return []
-    if "discriminator" in schema and "oneOf" in schema:
-        return union_messages(body, schema)
-    validator = schema_validator(pointer)
-    return _messages(list(validator.iter_errors(body)), "")
+    try:
+        if is_valid_fast(pointer, body):  # jsonschema-rs; the slow validator below only explains failures
+            return []
+        if "discriminator" in schema and "oneOf" in schema:
+            messages = union_messages(body, schema)
+        else:
+            messages = _messages(list(schema_validator(pointer).iter_errors(body)), "")
+    except RecursionError:
+        return ["body is nested too deeply to validate"]
+    if not messages:  # never a silent pass: the fast validator rejected it, so something is off
+        return [
+            f"the validators disagree: jsonschema-rs rejects the body at {pointer}, python-jsonschema "
+            "finds no error (an edge case such as a date-time with a trailing newline)"
+        ]
+    return messages
 
 
 def check_response(operation_id: str, status: int, media_type: str, content: bytes) -> list[str]:
@@ -82,7 +91,9 @@ def check_response(operation_id: str, status: int, media_type: str, content: byt
         return []
     try:
         body = json.loads(content)
+    except RecursionError:
+        return [f"{status} body is nested too deeply to decode"]
     except ValueError:
-        return [f"{status} body is not valid JSON"]
+        return [f"{status} body is not valid JSON (or not UTF-8)"]
     pointer, schema = found
     return validate_body(body, pointer, schema)

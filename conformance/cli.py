@@ -16,7 +16,8 @@ from typing import Any, NoReturn, TextIO
 
 from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
 from .console import progress_printer, summary
-from .redact import Redactor
+from .model import Report
+from .redact import SAFE_SECRET_LENGTH, Redactor
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
@@ -50,56 +51,118 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = _Parser(prog="conformance", description="Check that a deployment follows openapi.yaml.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser(
-        "run", help="run the rules against a target (default: the embedded reference server)"
+        "run",
+        help="run the rules against a target (default: the embedded reference server)",
+        formatter_class=fmt,
+        description="Exit codes: 0 conforming, 1 violations found, 2 could not run.",
     )
     run.add_argument(
         "--base-url", help="API base ending in /v1; without it the embedded reference server is used"
     )
-    run.add_argument("--questionnaire-id", help="a questionnaire whose exports succeed")
-    run.add_argument("--failing-questionnaire-id", help="a questionnaire whose exports fail")
-    run.add_argument("--document-questionnaire-id", help="a document questionnaire (DOCX) to export too")
+    run.add_argument(
+        "--questionnaire-id", help="a questionnaire whose exports succeed (required with --base-url)"
+    )
+    run.add_argument(
+        "--failing-questionnaire-id", help="a questionnaire whose exports fail (checks `failed`)"
+    )
+    run.add_argument("--document-questionnaire-id", help="a document questionnaire (DOCX) to export as well")
     run.add_argument(
         "--token-env", default=DEFAULT_TOKEN_ENV, help="environment variable holding the bearer token"
     )
     run.add_argument(
         "--profile", choices=PROFILES, help="quick (default off loopback) or full (default on loopback)"
     )
-    run.add_argument("--max-requests", type=_positive(int), help="request budget, polling excluded")
     run.add_argument(
-        "--rate-limit", type=_positive(float), help="requests per minute (default 90 off loopback)"
+        "--max-requests", type=_positive(int), help="request budget, polling excluded (quick 100, full 400)"
     )
-    run.add_argument("--max-exports", type=_positive(int), default=6, help="exports the suite may create")
-    run.add_argument("--read-only", action="store_true", help="send no POST; check --export-id exports only")
+    run.add_argument("--max-polls", type=_positive(int), default=60, help="poll requests allowed")
+    run.add_argument(
+        "--rate-limit",
+        type=_positive(float),
+        help="requests per minute, all engines (default 90 off loopback)",
+    )
+    run.add_argument(
+        "--max-exports", type=_positive(int), default=6, help="exports the suite's own steps may create"
+    )
+    run.add_argument(
+        "--read-only", action="store_true", help="send only GET and HEAD; check the --export-id exports only"
+    )
     run.add_argument(
         "--export-id", action="append", default=[], help="an existing export to check (repeatable)"
     )
-    run.add_argument("--request-timeout", type=_positive(float), default=10.0, help="seconds per request")
-    run.add_argument("--deadline", type=_positive(float), default=300.0, help="seconds for the whole run")
     run.add_argument(
-        "--poll-timeout", type=_positive(float), default=120.0, help="seconds to wait for an export"
+        "--request-timeout",
+        type=_positive(float),
+        default=10.0,
+        help="seconds per request, total (connect, headers and body together)",
     )
-    run.add_argument("--max-polls", type=_positive(int), default=60, help="poll requests allowed")
+    run.add_argument(
+        "--deadline",
+        type=_positive(float),
+        default=300.0,
+        help="seconds for the whole run (ends within +10 s)",
+    )
+    run.add_argument(
+        "--poll-timeout", type=_positive(float), default=120.0, help="seconds to wait for an export to finish"
+    )
+    run.add_argument(
+        "--max-body-bytes", type=_positive(int), default=1024 * 1024, help="API answer bodies read at most"
+    )
+    run.add_argument(
+        "--max-download-bytes",
+        type=_positive(int),
+        default=100 * 1024 * 1024,
+        help="bytes of a download link hashed and counted at most (never held in memory)",
+    )
     run.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
-    run.add_argument("--expiry-policy", choices=EXPIRY_POLICIES, default="rolling")
+    run.add_argument(
+        "--expiry-policy",
+        choices=EXPIRY_POLICIES,
+        default="rolling",
+        help="rolling: expiresAt = Date + 24 h on every GET; fixed: expiresAt within (Date, Date + 24 h]",
+    )
     run.add_argument("--seed", type=int, default=0, help="Schemathesis seed (runs are reproducible)")
-    run.add_argument("--no-schemathesis", action="store_true", help="skip the Schemathesis phases")
+    run.add_argument(
+        "--no-schemathesis",
+        action="store_true",
+        help="skip the Schemathesis phases (the suite's own steps only)",
+    )
+    run.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="fail (exit 1) when a status variant, a format or an error the suite provokes was never observed",
+    )
     run.add_argument("--junit", type=Path, help="write a JUnit XML report (one test case per rule)")
     run.add_argument("--report-json", type=Path, help="write the JSON report")
     run.add_argument("--report-html", type=Path, help="write a self-contained HTML report")
-    hooks = sub.add_parser("webhooks", help="receive, verify and cross-check webhook deliveries")
+    hooks = sub.add_parser(
+        "webhooks", help="receive, verify and cross-check webhook deliveries", formatter_class=fmt
+    )
     hooks.add_argument("--listen", required=True, help="HOST:PORT to listen on (port 0 picks a free one)")
     hooks.add_argument("--base-url", help="API base for the GET cross-check (optional)")
-    hooks.add_argument("--token-env", default=DEFAULT_TOKEN_ENV)
+    hooks.add_argument("--token-env", default=DEFAULT_TOKEN_ENV, help="variable holding the bearer token")
     hooks.add_argument("--secret-env", default=DEFAULT_SECRET_ENV, help="variable holding the whsec_ secret")
     hooks.add_argument(
         "--max-events", type=_positive(int), default=10, help="stop after this many deliveries"
     )
     hooks.add_argument("--timeout", type=_positive(float), default=60.0, help="stop after this many seconds")
-    hooks.add_argument("--report-json", type=Path)
+    hooks.add_argument(
+        "--max-body-bytes", type=_positive(int), default=1024 * 1024, help="larger deliveries answer 413"
+    )
+    hooks.add_argument("--report-json", type=Path, help="write the JSON report")
     return parser
+
+
+def check_token(token: str, variable: str) -> None:
+    """A token must be non-empty printable ASCII without spaces (it goes into an HTTP header)."""
+    if not token:
+        raise UsageError(f"set the bearer token in the environment variable {variable}")
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise UsageError(f"the token in {variable} must be printable ASCII without spaces")
 
 
 def _config(args: argparse.Namespace, base_url: str, token: str) -> RunConfig:
@@ -129,6 +192,9 @@ def _config(args: argparse.Namespace, base_url: str, token: str) -> RunConfig:
         deadline=args.deadline,
         poll_timeout=args.poll_timeout,
         max_polls=args.max_polls,
+        max_body_bytes=args.max_body_bytes,
+        max_download_bytes=args.max_download_bytes,
+        require_coverage=args.require_coverage,
         clock_skew=args.clock_skew,
         expiry_policy=args.expiry_policy,
         seed=args.seed,
@@ -145,8 +211,7 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
         if not args.base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must be an http(s) URL, got {args.base_url!r}")
         token = env.get(args.token_env, "")
-        if not token:
-            raise UsageError(f"set the bearer token in the environment variable {args.token_env}")
+        check_token(token, args.token_env)
         yield _config(args, args.base_url, token)
         return
     from .embedded import embedded_server
@@ -158,23 +223,11 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
         yield _config(args, server.base_url, server.token)
 
 
-def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    from .embedded import EmbeddedUnavailable
+def _write_reports(args: argparse.Namespace, report: Report, redactor: Redactor, out: TextIO) -> bool:
     from .report_html import write_html
     from .report_json import write_json
     from .report_junit import write_junit
-    from .runner import CannotRun, run_suite
 
-    redactor = Redactor([env.get(args.token_env, "")])
-    progress = progress_printer(redactor, out)
-    try:
-        with _target(args, env) as config:
-            redactor.add(config.token)
-            report = run_suite(config, progress, redactor)
-    except (CannotRun, EmbeddedUnavailable) as exc:
-        out.write(redactor.text(f"conformance: cannot run: {exc}") + "\n")
-        return EXIT_CANNOT_RUN
-    out.write(redactor.text(summary(report)) + "\n")
     try:
         if args.report_json:
             write_json(report, args.report_json, redactor)
@@ -184,6 +237,54 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
             write_html(report, args.report_html, redactor)
     except OSError as exc:
         out.write(f"conformance: cannot write report: {exc}\n")
+        return False
+    return True
+
+
+def _error_report(args: argparse.Namespace, error: str) -> Report:
+    from .model import Tally
+
+    target = Redactor().url(args.base_url or "(embedded reference server)")
+    return Report(
+        target=target,
+        profile=args.profile or "",
+        seed=args.seed,
+        results=Tally().results(),
+        requests=0,
+        elapsed=0.0,
+        error=error,
+    )
+
+
+def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    from .embedded import EmbeddedUnavailable
+    from .runner import run_suite
+
+    redactor = Redactor([env.get(args.token_env, "")])
+    progress = progress_printer(redactor, out)
+    try:
+        with _target(args, env) as config:
+            redactor.add(config.token)
+            if len(config.token) < SAFE_SECRET_LENGTH:
+                out.write(
+                    f"conformance: warning: the token is {len(config.token)} characters long, too short to "
+                    "redact safely; it is hidden only where it stands alone\n"
+                )
+            report = run_suite(config, progress, redactor)
+    except UsageError as exc:
+        line = f"conformance: error: {exc}"
+        _write_reports(args, _error_report(args, str(exc)), redactor, out)
+        out.write(redactor.text(line) + "\n")
+        return EXIT_CANNOT_RUN
+    except EmbeddedUnavailable as exc:
+        report = _error_report(args, str(exc))
+    if report.error is None:
+        out.write(redactor.text(summary(report)) + "\n")
+    written = _write_reports(args, report, redactor, out)
+    if report.error is not None:
+        out.write(redactor.text(f"conformance: cannot run: {report.error}") + "\n")
+        return EXIT_CANNOT_RUN
+    if not written:
         return EXIT_CANNOT_RUN
     return EXIT_OK if report.conforming else EXIT_VIOLATIONS
 

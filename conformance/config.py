@@ -73,6 +73,9 @@ class RunConfig:
     st_phases: tuple[str, ...] = ()
     st_max_examples: int = 2
     st_share: float = 0.5
+    max_body_bytes: int = 1024 * 1024
+    max_download_bytes: int = 100 * 1024 * 1024
+    require_coverage: bool = False
 
     @property
     def loopback(self) -> bool:

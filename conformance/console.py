@@ -29,6 +29,15 @@ def summary(report: Report) -> str:
     extra = {k: v for k, v in report.requests_by_rule.items() if k not in {r.rule.id for r in report.results}}
     for bucket, count in sorted(extra.items()):
         lines.append(f"{bucket:<{width}}  {'(engine)':<13}  {count:>8}")
+    cov = report.coverage
+    if cov:
+        lines.append("")
+        lines.append("coverage (observed):")
+        for row in cov.get("responses", []):
+            lines.append(f"  {row['operation']:<52} {row['status']:>4}  {row['observed']:>5}")
+        for kind, key, name in (("variant", "status", "variants"), ("format", "format", "formats")):
+            for row in cov.get(name, []):
+                lines.append(f"  {kind + ' ' + str(row[key]):<52}       {row['observed']:>5}")
     for note in report.notes:
         lines.append(f"note: {note}")
     verdict = "CONFORMING" if report.conforming else "NOT CONFORMING"

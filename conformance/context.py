@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from contract import discriminator
+
 from . import check_client, check_schema, check_time, spec
 from .config import RunConfig
 from .model import Tally
@@ -39,7 +41,11 @@ class Context:
             self.progress(f"  FAIL [{rule}] {operation}: {message}")
 
     def observe(self, operation_id: str, sent: Sent) -> None:
-        """Schema, server-error, client and time checks for one API answer."""
+        """Schema, server-error, client and time checks for one API answer; coverage recorded."""
+        with self.tally.lock:
+            self.tally.responses[(operation_id, str(sent.status))] += 1
+        if sent.cut:  # the transport already reported the cut answer; a part of a body proves nothing
+            return
         self.tally.exercise(SCHEMA)
         for message in check_schema.check_response(
             operation_id, sent.status, sent.media_type, sent.response.content
@@ -50,6 +56,13 @@ class Context:
         if sent.status not in (200, 202):
             return
         body = sent.json()
+        prop, mapping = discriminator()
+        if isinstance(body, dict):
+            with self.tally.lock:
+                if body.get(prop) in mapping:
+                    self.tally.variants[str(body[prop])] += 1
+                if body.get("format") in spec.enum_values("ExportFormat"):
+                    self.tally.formats[str(body["format"])] += 1
         self.tally.exercise(CLIENT)
         for message in check_client.check_body(operation_id, sent.response, body):
             self.fail(CLIENT, operation_id, message, sent)

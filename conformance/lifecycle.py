@@ -14,7 +14,7 @@ from contract import discriminator
 from . import check_link, spec
 from .context import Context
 from .rules import LIFECYCLE
-from .transport import Sent
+from .transport import CannotRun, Sent
 
 
 @dataclass
@@ -45,6 +45,7 @@ def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | Non
         )
         return None
     prop, _ = discriminator()
+    ctx.tally.exercise(LIFECYCLE)
     if body.get("id") != export_id:
         ctx.fail(LIFECYCLE, spec.GET_OP, f"GET of export {export_id} answered id {body.get('id')!r}", sent)
     if body.get(prop) is None:
@@ -129,10 +130,16 @@ def follow(ctx: Context, export_id: str, *, expect: str | None, created: dict[st
         check_link.check_fresh(ctx, first.body, later.body)
 
 
-def create(ctx: Context, questionnaire_id: str, fmt: str) -> tuple[str, dict[str, Any]] | None:
-    """POST an export: 202, the pending variant, the format echoed. Returns (id, body)."""
+def create(
+    ctx: Context, questionnaire_id: str, fmt: str, flag: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """POST an export: 202, the pending variant, the format echoed. Returns (id, body).
+
+    With `flag` (the first export of a questionnaire the user named), a 404 means the id is wrong: the
+    run cannot go on (exit 2), naming the id and the server's explanation.
+    """
     if ctx.exports_created >= ctx.config.max_exports:
-        ctx.tally.notes.append(f"export cap of {ctx.config.max_exports} reached; skipped one create")
+        ctx.tally.note(f"export cap of {ctx.config.max_exports} reached; skipped one create")
         return None
     ctx.exports_created += 1
     path = spec.operations()[spec.CREATE_OP].path
@@ -140,6 +147,12 @@ def create(ctx: Context, questionnaire_id: str, fmt: str) -> tuple[str, dict[str
     ctx.observe(spec.CREATE_OP, sent)
     ctx.tally.exercise(LIFECYCLE)
     body = sent.json()
+    if flag is not None and sent.status == 404:
+        from .preflight import problem_detail
+
+        raise CannotRun(
+            f"{flag} {questionnaire_id}: the server answered 404 ({problem_detail(sent)}); check the id"
+        )
     if sent.status not in (200, 202) or not isinstance(body, dict):
         ctx.fail(LIFECYCLE, spec.CREATE_OP, f"POST answered {sent.status}, expected 202", sent)
         return None
@@ -169,21 +182,24 @@ def create(ctx: Context, questionnaire_id: str, fmt: str) -> tuple[str, dict[str
 def run_lifecycle(ctx: Context) -> None:
     """Every format for the good questionnaire(s), then the failing one; or the given ids when read-only."""
     config = ctx.config
-    ctx.tally.exercise(LIFECYCLE)
     if config.read_only:
         for export_id in config.export_ids:
             follow(ctx, export_id, expect=None, created=None)
         return
-    plans: list[tuple[str, str, str | None]] = []
     formats = spec.enum_values("ExportFormat")
     assert config.questionnaire_id is not None
-    for fmt in formats:
-        plans.append((config.questionnaire_id, fmt, None))
+    # One export per questionnaire first: each id given is checked before the other exports are made.
+    plans: list[tuple[str, str, str | None, str | None]] = [
+        (config.questionnaire_id, formats[0], None, "--questionnaire-id")
+    ]
     if config.document_questionnaire_id:
-        plans.append((config.document_questionnaire_id, formats[0], None))
+        plans.append((config.document_questionnaire_id, formats[0], None, "--document-questionnaire-id"))
     if config.failing_questionnaire_id:
-        plans.append((config.failing_questionnaire_id, formats[0], spec.FAILED_STATUS))
-    started = [(create(ctx, qid, fmt), expect) for qid, fmt, expect in plans]
+        plans.append(
+            (config.failing_questionnaire_id, formats[0], spec.FAILED_STATUS, "--failing-questionnaire-id")
+        )
+    plans += [(config.questionnaire_id, fmt, None, None) for fmt in formats[1:]]
+    started = [(create(ctx, qid, fmt, flag), expect) for qid, fmt, expect, flag in plans]
     for made, expect in started:
         if made is not None:
             export_id, body = made

@@ -69,13 +69,19 @@ class Report:
     elapsed: float
     notes: list[str] = field(default_factory=list)
     requests_by_rule: dict[str, int] = field(default_factory=dict)
+    error: str | None = None  # the one line when the run could not give a verdict (exit 2)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    started_at: str = ""  # UTC, ISO 8601
 
     @property
     def findings(self) -> list[Finding]:
         return [finding for result in self.results for finding in result.findings]
 
     @property
-    def conforming(self) -> bool:
+    def conforming(self) -> bool | None:
+        """True or False; None when the run could not give a verdict."""
+        if self.error is not None:
+            return None
         return not any(result.outcome is Outcome.FAILED for result in self.results)
 
 
@@ -84,13 +90,22 @@ class Tally:
 
     def __init__(self, rules: tuple[Rule, ...] = RULES) -> None:
         self.rules = rules
-        self._lock = threading.Lock()
+        self.lock = self._lock = threading.Lock()
         self._findings: list[Finding] = []
         self._seen: set[tuple[str, str, str]] = set()
         self._exercised: set[str] = set()
         self.checks: Counter[str] = Counter()
+        self.responses: Counter[tuple[str, str]] = Counter()  # (operation id, status) observed
+        self.variants: Counter[str] = Counter()
+        self.formats: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        """A note for the report, once however often it is made."""
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
 
     def exercise(self, rule: str) -> None:
         """The rule evaluated one more response (or delivery)."""

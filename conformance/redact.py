@@ -20,19 +20,37 @@ _SIGNATURE_PARAMS = re.compile(
 )
 
 
+#: Characters a bearer token (RFC 6750 b64token) or a base64 secret may consist of.
+_TOKEN_CHARS = r"A-Za-z0-9\-._~+/="
+#: Shorter secrets cannot be redacted without the risk of hiding ordinary text too.
+SAFE_SECRET_LENGTH = 8
+
+
+def _pattern(secret: str) -> re.Pattern[str]:
+    """A long secret wherever it occurs; a short one only as a whole word, never inside a longer run of
+    token characters (token `t` must not turn `errors-auth` into `errors-auREDACTEDh`)."""
+    if len(secret) >= SAFE_SECRET_LENGTH:
+        return re.compile(re.escape(secret))
+    return re.compile(rf"(?<![{_TOKEN_CHARS}]){re.escape(secret)}(?![{_TOKEN_CHARS}])")
+
+
 class Redactor:
-    """Removes known secret values and secret-shaped patterns from text."""
+    """Removes known secret values (exact, whole-token matches) and secret-shaped patterns from text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets: list[str] = []
+        self._patterns: list[re.Pattern[str]] = []
+        for secret in secrets:
+            self.add(secret)
 
     def add(self, secret: str) -> None:
         if secret and secret not in self._secrets:
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+            self._patterns = [_pattern(s) for s in self._secrets]
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, REDACTED)
+        for pattern in self._patterns:
+            value = pattern.sub(REDACTED, value)
         value = _URL_QUERY.sub(rf"\1?{REDACTED}", value)
         value = _SIGNATURE_PARAMS.sub(rf"\1{REDACTED}", value)
         value = _AUTH_HEADER.sub(rf"\1{REDACTED}", value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,21 @@ from .model import Report
 from .redact import Redactor
 
 
+def suite_version() -> str:
+    try:
+        return metadata.version("questionnaire-exports")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def report_dict(report: Report) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "conforming": report.conforming,
         "target": report.target,
         "profile": report.profile,
         "seed": report.seed,
+        "suiteVersion": suite_version(),
+        "startedAt": report.started_at,
         "requests": report.requests,
         "requestsByRule": dict(sorted(report.requests_by_rule.items())),
         "elapsedSeconds": round(report.elapsed, 3),
@@ -31,8 +41,12 @@ def report_dict(report: Report) -> dict[str, Any]:
             for r in report.results
         ],
         "findings": [finding.as_dict() for finding in report.findings],
+        "coverage": report.coverage,
         "notes": report.notes,
     }
+    if report.error is not None:
+        data["error"] = report.error
+    return data
 
 
 def write_json(report: Report, path: Path, redactor: Redactor) -> None:

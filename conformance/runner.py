@@ -1,69 +1,91 @@
-"""One conformance run: probe, errors/auth, lifecycle (with time and link), then Schemathesis.
+"""One conformance run: probe and preflight, lifecycle (with time and link), errors/auth, then Schemathesis.
 
-Why this order: the probe fails fast (exit 2) on an unreachable target or a rejected token; the
-hand-chosen requests come first so the quick profile gives a verdict on every rule within budget, and
-Schemathesis gets what is left.
+Why this order: the probe and preflight fail fast (exit 2, with a hint) on an unreachable or misconfigured
+target or a rejected token; the hand-chosen requests come first so the quick profile gives a verdict on
+every rule within budget, and Schemathesis gets what is left. A report is produced whatever happens.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
-from . import errors_auth, lifecycle, st_engine
+from . import coverage, errors_auth, lifecycle, preflight, spec, st_engine
 from .config import RunConfig
 from .context import Context, Progress
 from .model import Report, Tally
 from .redact import Redactor
-from .transport import BudgetExhausted, DeadlineExceeded, StopRun, Target, TargetUnreachable
+from .rules import SCHEMA
+from .transport import (
+    AnswerTimedOut,
+    BudgetExhausted,
+    CannotRun,
+    DeadlineExceeded,
+    StopRun,
+    Target,
+    TargetUnreachable,
+)
+
+__all__ = ["CannotRun", "run_suite"]
 
 
-class CannotRun(Exception):
-    """The target cannot be tested at all (exit code 2)."""
+def _steps(ctx: Context) -> bool:
+    """The rules' own steps and Schemathesis; True when they stopped early."""
+    config, target, tally, progress = ctx.config, ctx.target, ctx.tally, ctx.progress
+    try:
+        probed = errors_auth.probe(ctx)
+    except StopRun as exc:
+        raise CannotRun(str(exc)) from exc
+    if probed.status == 401:
+        raise CannotRun(
+            "the token was rejected up front (401 on the first request); check the token variable"
+        )
+    try:
+        preflight.check_probe(ctx, probed)
+        progress("lifecycle, time, link, client, schema")
+        lifecycle.run_lifecycle(ctx)
+        progress("errors and auth")
+        known = (
+            ctx.created_ids[0] if ctx.created_ids else (config.export_ids[0] if config.export_ids else None)
+        )
+        errors_auth.run_errors_auth(ctx, probed, known)
+        if config.schemathesis:
+            allotment = (
+                int(target.remaining() * config.st_share) if config.profile == "quick" else target.remaining()
+            )
+            progress(f"schemathesis ({', '.join(config.st_phases)}; up to {allotment} requests)")
+            st_engine.run_schemathesis(ctx, allotment)
+    except (BudgetExhausted, DeadlineExceeded) as exc:
+        tally.note(f"stopped early: {exc}")
+        progress(f"  stopped early: {exc}")
+        return True
+    except AnswerTimedOut as exc:
+        ctx.fail(SCHEMA, spec.GET_OP, f"no answer in time: {exc}", None)
+        tally.note(f"stopped early: {exc}")
+        return True
+    except TargetUnreachable as exc:
+        raise CannotRun(f"target stopped answering: {exc}") from exc
+    return False
 
 
 def run_suite(config: RunConfig, progress: Progress, redactor: Redactor | None = None) -> Report:
-    """Run every rule against `config.base_url`; raises CannotRun when no verdict is possible."""
+    """Run every rule against `config.base_url`; a report always, with `error` set when no verdict is possible."""
     redactor = redactor or Redactor()
     redactor.add(config.token)
     tally = Tally()
     target = Target(config, tally, redactor)
     ctx = Context(config=config, target=target, tally=tally, redactor=redactor, progress=progress)
     started = time.monotonic()
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    error: str | None = None
+    progress(
+        f"target {redactor.url(config.base_url)} (profile {config.profile}, budget {config.max_requests})"
+    )
     try:
-        progress(
-            f"target {redactor.url(config.base_url)} (profile {config.profile}, budget {config.max_requests})"
-        )
-        try:
-            probed = errors_auth.probe(ctx)
-        except StopRun as exc:
-            raise CannotRun(str(exc)) from exc
-        if probed.status == 401:
-            raise CannotRun(
-                "the token was rejected up front (401 on the first request); check the token variable"
-            )
-        try:
-            progress("lifecycle, time, link, client, schema")
-            lifecycle.run_lifecycle(ctx)
-            progress("errors and auth")
-            known = (
-                ctx.created_ids[0]
-                if ctx.created_ids
-                else (config.export_ids[0] if config.export_ids else None)
-            )
-            errors_auth.run_errors_auth(ctx, probed, known)
-            if config.schemathesis:
-                allotment = (
-                    int(target.remaining() * config.st_share)
-                    if config.profile == "quick"
-                    else target.remaining()
-                )
-                progress(f"schemathesis ({', '.join(config.st_phases)}; up to {allotment} requests)")
-                st_engine.run_schemathesis(ctx, allotment)
-        except (BudgetExhausted, DeadlineExceeded) as exc:
-            tally.notes.append(f"stopped early: {exc}")
-            progress(f"  stopped early: {exc}")
-        except TargetUnreachable as exc:
-            raise CannotRun(f"target stopped answering: {exc}") from exc
+        stopped = _steps(ctx)
+        coverage.finish(ctx, stopped)
+    except CannotRun as exc:
+        error = redactor.text(str(exc))
     finally:
         target.close()
     return Report(
@@ -75,4 +97,7 @@ def run_suite(config: RunConfig, progress: Progress, redactor: Redactor | None =
         elapsed=time.monotonic() - started,
         notes=list(tally.notes),
         requests_by_rule=dict(tally.requests),
+        error=error,
+        coverage=coverage.table(ctx),
+        started_at=started_at,
     )

@@ -47,6 +47,18 @@ def operations() -> dict[str, Operation]:
     return ops
 
 
+def operation_for(method: str, path: str) -> str | None:
+    """The operation id whose method and path template match a request (relative to the base URL)."""
+    parts = path.split("?")[0].strip("/").split("/")
+    for op in operations().values():
+        template = op.path.strip("/").split("/")
+        if op.method != method.upper() or len(template) != len(parts):
+            continue
+        if all(t.startswith("{") or t == p for t, p in zip(template, parts, strict=True)):
+            return op.operation_id
+    return None
+
+
 def operation_path(operation_id: str, **params: str) -> str:
     path = operations()[operation_id].path
     for name, value in params.items():

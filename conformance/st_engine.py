@@ -7,24 +7,47 @@ reproducible with a fixed seed, one worker and no example database, and bounded 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import requests
 import schemathesis
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.schemas import BaseSchema
+from urllib3 import HTTPResponse
+from urllib3._collections import HTTPHeaderDict
 
 from contract import SPEC_PATH
 
 from . import spec
 from .context import Context
 from .rules import ERRORS_AUTH, LIFECYCLE, SCHEMA
-from .transport import Sent
+from .transport import (
+    ENGINE_BUCKET,
+    AnswerTimedOut,
+    BudgetExhausted,
+    DeadlineExceeded,
+    ReadOnlyRefused,
+    Sent,
+    Target,
+    TargetUnreachable,
+)
 
-#: Requests Schemathesis' accounting is attributed to in the per-rule counts.
-ST_BUCKET = "schemathesis"
+#: Requests Schemathesis sent are attributed to this bucket in the per-rule counts.
+ST_BUCKET = ENGINE_BUCKET
+#: Marks the errors of requests the suite refused to send, so they are not reported as Schemathesis errors.
+NOT_SENT = "conformance: not sent:"
+_HOP_BY_HOP = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive"})
 _AUTH_CHECKS = frozenset(
     {
         "ignored_auth",
@@ -52,6 +75,133 @@ def rule_for(check: str, status: int | None) -> str:
     return SCHEMA
 
 
+@dataclass
+class _Route:
+    """Where Schemathesis' requests go while it runs: through the suite's `Target`, up to `allotment`."""
+
+    target: Target
+    allotment: int
+    sent: int = 0
+    stopped: str | None = None
+    refused: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_ROUTE: _Route | None = None
+_ORIGINAL_SEND = HTTPAdapter.send
+_ORIGINAL_REDIRECT_TARGET = requests.Session.get_redirect_target
+
+
+def _as_bytes(value: str | bytes) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def _request_body(body: Any) -> bytes | None:
+    if body is None or isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        return bytes(body.read())
+    return b"".join(_as_bytes(part) for part in body)
+
+
+def _routed_send(
+    adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+) -> requests.Response:
+    """`HTTPAdapter.send` while Schemathesis runs: the request goes through `Target.engine_send`."""
+    route = _ROUTE
+    if route is None:
+        return _ORIGINAL_SEND(adapter, request, *args, **kwargs)
+    method = str(request.method or "GET")
+    url = str(request.url)
+    headers = [
+        (_as_bytes(name), _as_bytes(value))
+        for name, value in request.headers.items()
+        if name.lower() not in _HOP_BY_HOP
+    ]
+    with route.lock:
+        if route.stopped is None and route.sent >= route.allotment:
+            route.stopped = f"Schemathesis' share of {route.allotment} requests spent"
+        stopped = route.stopped
+    if stopped is not None:
+        raise requests.exceptions.ConnectionError(f"{NOT_SENT} {stopped}", request=request)
+    try:
+        sent = route.target.engine_send(method, url, headers, _request_body(request.body))
+    except (BudgetExhausted, DeadlineExceeded) as exc:
+        with route.lock:
+            route.stopped = route.stopped or str(exc)
+        raise requests.exceptions.ConnectionError(f"{NOT_SENT} {exc}", request=request) from None
+    except ReadOnlyRefused as exc:
+        with route.lock:
+            route.refused += 1
+        raise requests.exceptions.ConnectionError(f"{NOT_SENT} {exc}", request=request) from None
+    except AnswerTimedOut as exc:
+        raise requests.exceptions.ReadTimeout(str(exc), request=request) from None
+    except TargetUnreachable as exc:
+        raise requests.exceptions.ConnectionError(str(exc), request=request) from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
+        raise requests.exceptions.InvalidURL(f"{NOT_SENT} {type(exc).__name__}", request=request) from None
+    finally:
+        with route.lock:
+            route.sent = route.target.tally.requests[ENGINE_BUCKET]
+    return _to_requests(adapter, request, sent)
+
+
+def _to_requests(adapter: HTTPAdapter, request: requests.PreparedRequest, sent: Sent) -> requests.Response:
+    """The suite's bounded answer in the shape `requests` (and so Schemathesis) expects."""
+    answer = sent.response
+    content = answer.content
+    reason = answer.extensions.get("reason_phrase", b"")
+    raw = HTTPResponse(
+        body=io.BytesIO(content),
+        headers=HTTPHeaderDict(answer.headers.multi_items()),
+        status=answer.status_code,
+        version=11,
+        reason=reason.decode("latin-1") if isinstance(reason, bytes) else str(reason),
+        preload_content=False,
+        decode_content=False,
+        request_url=str(request.url),
+    )
+    response = requests.Response()
+    response.status_code = answer.status_code
+    response.headers = CaseInsensitiveDict(answer.headers)
+    response.raw = raw
+    response.reason = raw.reason or ""
+    response.url = str(request.url)
+    response.request = request
+    response.connection = adapter
+    response.encoding = get_encoding_from_headers(response.headers)
+    response._content = content
+    response._content_consumed = True
+    return response
+
+
+def _no_redirect(self: requests.Session, resp: requests.Response) -> str | None:
+    return None  # a redirect is the answer under test; the suite never follows one
+
+
+@contextlib.contextmanager
+def routed(target: Target, allotment: int) -> Iterator[_Route]:
+    """Send every `requests` request of this process through `target` while the block runs."""
+    global _ROUTE
+    route = _Route(target=target, allotment=allotment)
+    _ROUTE = route
+    HTTPAdapter.send = _routed_send  # type: ignore[method-assign,assignment]
+    requests.Session.get_redirect_target = _no_redirect  # type: ignore[method-assign,assignment]
+    try:
+        yield route
+    finally:
+        _ROUTE = None
+        HTTPAdapter.send = _ORIGINAL_SEND  # type: ignore[method-assign]
+        requests.Session.get_redirect_target = _ORIGINAL_REDIRECT_TARGET  # type: ignore[method-assign]
+
+
 def build_config(ctx: Context, allotment: int) -> SchemathesisConfig:
     config = ctx.config
     phases: dict[str, Any] = {
@@ -68,9 +218,11 @@ def build_config(ctx: Context, allotment: int) -> SchemathesisConfig:
         "request-timeout": config.request_timeout,
         "max-time": max(1, int(ctx.target.remaining_time())),
         "max-failures": max(1, allotment),
+        "max-redirects": 0,
     }
-    if config.rate_limit:
-        raw["rate-limit"] = f"{max(1, int(config.rate_limit))}/m"
+    if config.read_only:  # its unsupported-method check sends POST, PUT, TRACE, OPTIONS ... to the path
+        raw["checks"] = {"unsupported_method": {"enabled": False}}
+    # No Schemathesis rate limit: its requests go through the suite's own limiter (`routed`).
     return SchemathesisConfig.from_dict(raw)
 
 
@@ -148,28 +300,43 @@ def _exchange(ctx: Context, interaction: Any) -> Any:
 
 
 def run_schemathesis(ctx: Context, allotment: int) -> int:
-    """Run the configured phases within `allotment` requests; returns the requests spent."""
+    """Run the configured phases within `allotment` requests; returns the requests it sent.
+
+    Every request it makes goes through the suite's `Target` (`routed`): counted, rate limited, bounded
+    in time and size, never redirected, GET/HEAD only under --read-only; past the allotment, the budget
+    or the deadline nothing more is sent and the engine is stopped.
+    """
     if allotment <= 0 or not ctx.config.st_phases:
-        ctx.tally.notes.append("Schemathesis skipped: no request budget left")
+        ctx.tally.note("Schemathesis skipped: no request budget left")
         return 0
     schema: BaseSchema = schemathesis.openapi.from_path(str(SPEC_PATH), config=build_config(ctx, allotment))
     if ctx.config.read_only:  # a read-only run sends no POST, Schemathesis' included
-        schema = schema.include(method="GET")
-    stream = from_schema(schema).execute()
-    spent = 0
+        schema = schema.include(method=["GET", "HEAD"])
+    before = ctx.tally.requests[ST_BUCKET]
     phases_seen: set[str] = set()
-    for event in stream:
-        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
-            spent += _record(ctx, event.recorder)
-            if spent >= allotment:
+    with routed(ctx.target, allotment) as route:
+        stream = from_schema(schema).execute()
+        for event in stream:
+            if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+                _record(ctx, event.recorder)
+            elif isinstance(event, events.PhaseStarted):
+                name = event.phase.name.value
+                if name in ctx.config.st_phases and name not in phases_seen:
+                    phases_seen.add(name)
+                    ctx.progress(f"  schemathesis phase {name}")
+            elif isinstance(event, events.FatalError):
+                text = str(event.exception)
+                if NOT_SENT not in text:
+                    ctx.tally.note(f"Schemathesis stopped: {ctx.redactor.text(text)[:200]}")
+                break
+            elif isinstance(event, events.NonFatalError):
+                text = str(event.value)
+                if NOT_SENT not in text:
+                    ctx.tally.note(f"Schemathesis error: {ctx.redactor.text(text)[:200]}")
+            if route.stopped is not None:
                 stream.stop()
-        elif isinstance(event, events.PhaseStarted) and event.phase.name.value not in phases_seen:
-            phases_seen.add(event.phase.name.value)
-            ctx.progress(f"  schemathesis phase {event.phase.name.value}")
-        elif isinstance(event, events.FatalError):
-            ctx.tally.notes.append(f"Schemathesis stopped: {ctx.redactor.text(str(event.exception))[:200]}")
-            break
-        elif isinstance(event, events.NonFatalError):
-            ctx.tally.notes.append(f"Schemathesis error: {ctx.redactor.text(str(event.value))[:200]}")
-    ctx.target.account(ST_BUCKET, spent)
-    return spent
+        if route.stopped is not None:
+            ctx.tally.note(f"Schemathesis stopped early: {route.stopped}")
+        if route.refused:
+            ctx.tally.note(f"{route.refused} Schemathesis request(s) refused and not sent (--read-only)")
+    return ctx.tally.requests[ST_BUCKET] - before

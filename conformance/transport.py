@@ -13,15 +13,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from . import spec
+from .bounded_http import Fetched, bounded_client, failure_kind, fetch
 from .config import RunConfig
 from .model import BODY_EXCERPT, Exchange, Tally
 from .redact import Redactor
+from .rules import SCHEMA
 
 Auth = Literal["token", "none", "wrong"]
 WRONG_TOKEN = "conformance-wrong-token-0000"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+#: Requests another engine (Schemathesis) sent are attributed to this bucket in the per-rule counts.
+ENGINE_BUCKET = "schemathesis"
+_STORAGE_REDIRECTS = 5
+
+
+class CannotRun(Exception):
+    """The target cannot be tested at all (exit code 2); the message is the one line to print."""
 
 
 class StopRun(Exception):
@@ -40,6 +52,14 @@ class TargetUnreachable(StopRun):
     pass
 
 
+class AnswerTimedOut(TargetUnreachable):
+    """No status line within the request's total time limit."""
+
+
+class ReadOnlyRefused(StopRun):
+    """A request the run's safety settings forbid (a write under --read-only, another host); never sent."""
+
+
 @dataclass(frozen=True)
 class Sent:
     """One answered request: the response, its redacted reproduction and the time it was received."""
@@ -47,6 +67,9 @@ class Sent:
     response: httpx.Response
     exchange: Exchange
     received: datetime
+    size: int = 0  # bytes of body received (more than `response.content` holds when cut)
+    cut: str | None = None  # why the body is incomplete
+    sha256: str | None = None  # of a downloaded file, which is not kept
 
     @property
     def status(self) -> int:
@@ -58,9 +81,11 @@ class Sent:
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
+        if self.cut:
+            return None
         try:
             return json.loads(self.response.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # undecodable or nested too deep: the schema rule says so
             return None
 
     def date(self) -> datetime:
@@ -96,7 +121,11 @@ class RateLimiter:
 
 
 class Target:
-    """The API under test plus the storage host of its links; counts every request against the budget."""
+    """The API under test plus the storage host of its links; counts every request against the budget.
+
+    Every request, the suite's own and Schemathesis' (through `engine_send`), goes through `_fetch`:
+    budget, rate limit, total time limit, body cap, no redirect followed, a redacted reproduction.
+    """
 
     def __init__(self, config: RunConfig, tally: Tally, redactor: Redactor) -> None:
         self.config = config
@@ -108,12 +137,10 @@ class Target:
         self.used = 0
         self.polls = 0
         self._lock = threading.Lock()
-        timeout = httpx.Timeout(config.request_timeout)
-        self._api = httpx.Client(
-            base_url=config.base_url.rstrip("/"), timeout=timeout, follow_redirects=False
-        )
+        self._api = bounded_client(config.request_timeout, base_url=config.base_url.rstrip("/"))
         # The storage client never carries the API token: a pre-signed link must work without it.
-        self._storage = httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5)
+        self._storage = bounded_client(config.request_timeout)
+        self._host = urlsplit(config.base_url).netloc.lower()
 
     def close(self) -> None:
         self._api.close()
@@ -128,11 +155,11 @@ class Target:
 
     def reserve(self, rule: str, *, poll: bool = False, n: int = 1) -> None:
         """Take `n` requests from the budget (polls have their own cap), or stop the run."""
-        if time.monotonic() > self.deadline:
+        if time.monotonic() >= self.deadline:
             raise DeadlineExceeded(f"total deadline of {self.config.deadline:g} s passed")
         with self._lock:
             if poll:
-                if self.polls >= self.config.max_polls:
+                if self.polls + n > self.config.max_polls:
                     raise BudgetExhausted(f"poll budget of {self.config.max_polls} requests spent")
                 self.polls += n
             else:
@@ -141,18 +168,55 @@ class Target:
                 self.used += n
         self.tally.count(rule, n)
 
-    def account(self, bucket: str, n: int) -> None:
-        """Count requests another engine already sent (Schemathesis) against the budget."""
-        with self._lock:
-            self.used += n
-        self.tally.count(bucket, n)
-
     def _headers(self, auth: Auth) -> dict[str, str]:
         if auth == "token":
             return {"Authorization": f"Bearer {self.config.token}"}
         if auth == "wrong":
             return {"Authorization": f"Bearer {WRONG_TOKEN}"}
         return {}
+
+    def _limit(self) -> float:
+        """This request's total time: the request timeout, or what is left of the deadline if less."""
+        return max(0.01, min(self.config.request_timeout, self.remaining_time()))
+
+    def _fetch(
+        self,
+        client: httpx.Client,
+        rule: str,
+        method: str,
+        url: str,
+        *,
+        headers: Any,
+        content: bytes | None,
+        poll: bool = False,
+        max_bytes: int | None = None,
+        keep: bool = True,
+    ) -> Fetched:
+        if self.config.read_only and method.upper() not in READ_ONLY_METHODS:
+            raise ReadOnlyRefused(f"{method} refused: --read-only sends only GET and HEAD")
+        self.limiter.wait(self.deadline)
+        self.reserve(rule, poll=poll)  # counted from here on: the request may reach the target
+        return fetch(
+            client,
+            method,
+            url,
+            headers=headers,
+            content=content,
+            total=self._limit(),
+            max_bytes=self.config.max_body_bytes if max_bytes is None else max_bytes,
+            keep=keep,
+        )
+
+    def _unreachable(self, method: str, url: str, exc: BaseException) -> TargetUnreachable:
+        host = urlsplit(url).netloc or url
+        if isinstance(exc, httpx.TimeoutException):
+            return AnswerTimedOut(
+                f"{method} {self.redactor.url(url)} got no answer within {self._limit_text()}"
+            )
+        return TargetUnreachable(f"{method} {self.redactor.url(url)}: {failure_kind(exc, host)}")
+
+    def _limit_text(self) -> str:
+        return f"{self.config.request_timeout:g} s (--request-timeout, total per request)"
 
     def api(
         self,
@@ -163,51 +227,115 @@ class Target:
         auth: Auth = "token",
         json_body: Any = None,
         content: bytes | None = None,
+        content_type: str | None = "application/json",
         poll: bool = False,
     ) -> Sent:
         """Send one API request; `path` is relative to the base URL."""
-        self.reserve(rule, poll=poll)
-        self.limiter.wait(self.deadline)
         headers = self._headers(auth)
         if json_body is not None:
             content = json.dumps(json_body).encode()
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+        if content is not None and content_type:
+            headers["Content-Type"] = content_type
         url = self.config.base_url.rstrip("/") + path
         try:
-            response = self._api.request(method, url, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise TargetUnreachable(
-                f"{method} {self.redactor.url(url)} got no answer within {self.config.request_timeout:g} s"
-            ) from exc
+            fetched = self._fetch(self._api, rule, method, url, headers=headers, content=content, poll=poll)
         except httpx.HTTPError as exc:
-            raise TargetUnreachable(
-                f"{method} {self.redactor.url(url)} failed: {type(exc).__name__}"
-            ) from exc
-        return self._sent(method, url, content, response)
+            raise self._unreachable(method, url, exc) from exc
+        return self._sent(method, url, content, fetched)
 
     def download(self, rule: str, url: str) -> Sent | str:
-        """GET a download link without any API credentials; a string says why it could not be fetched."""
-        self.reserve(rule)
-        self.limiter.wait(self.deadline)
-        try:
-            response = self._storage.get(url)
-        except httpx.HTTPError as exc:
-            return f"download failed: {type(exc).__name__}"
-        return self._sent("GET", url, None, response)
+        """GET a download link without any API credentials; a string says why it could not be fetched.
 
-    def _sent(self, method: str, url: str, content: bytes | None, response: httpx.Response) -> Sent:
+        The file is streamed to a hash and a byte count (at most `--max-download-bytes`), never held whole;
+        the storage may redirect (a few hops, each counted), the API never.
+        """
+        for _hop in range(_STORAGE_REDIRECTS + 1):
+            try:
+                fetched = self._fetch(
+                    self._storage,
+                    rule,
+                    "GET",
+                    url,
+                    headers={},
+                    content=None,
+                    max_bytes=self.config.max_download_bytes,
+                    keep=False,
+                )
+            except httpx.HTTPError as exc:
+                return f"download failed: {failure_kind(exc, urlsplit(url).netloc)}"
+            location = fetched.response.headers.get("location")
+            if not (300 <= fetched.response.status_code < 400 and location):
+                return self._sent("GET", url, None, fetched, download=True)
+            url = urljoin(url, location)
+            if not url.lower().startswith(("http://", "https://")):
+                return f"download redirected to a non-http(s) location {self.redactor.url(url)}"
+        return f"download redirected more than {_STORAGE_REDIRECTS} times"
+
+    def engine_send(
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], content: bytes | None
+    ) -> Sent:
+        """One request from another engine (Schemathesis): same budget, limits and findings as the suite's."""
+        if urlsplit(url).netloc.lower() != self._host:
+            raise ReadOnlyRefused(f"request to another host {urlsplit(url).netloc} refused")
+        try:
+            fetched = self._fetch(self._api, ENGINE_BUCKET, method, url, headers=headers, content=content)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(method, url, exc) from exc
+        return self._sent(method, url, content, fetched)
+
+    def _sent(
+        self, method: str, url: str, content: bytes | None, fetched: Fetched, *, download: bool = False
+    ) -> Sent:
         red = self.redactor
-        body = response.content[:BODY_EXCERPT].decode("utf-8", errors="replace")
+        response = fetched.response
+        ctype = response.headers.get("content-type", "")
+        textual = "text" in ctype or "json" in ctype
+        if download:
+            shown = f"<{fetched.size} bytes>"
+        elif textual:
+            shown = red.text(response.content[:BODY_EXCERPT].decode("utf-8", errors="replace"))
+        else:
+            shown = f"<{fetched.size} bytes>"
         exchange = Exchange(
             method=method,
             url=red.url(url),
-            request_body=red.text(content.decode("utf-8", errors="replace")) if content else None,
+            request_body=red.text(content[:BODY_EXCERPT].decode("utf-8", errors="replace"))
+            if content
+            else None,
             status=response.status_code,
             content_type=response.headers.get("content-type"),
-            body=red.text(body)
-            if "text" in response.headers.get("content-type", "")
-            or "json" in response.headers.get("content-type", "")
-            else f"<{len(response.content)} bytes>",
+            body=shown,
         )
-        return Sent(response=response, exchange=exchange, received=datetime.now(UTC))
+        sent = Sent(
+            response=response,
+            exchange=exchange,
+            received=datetime.now(UTC),
+            size=fetched.size,
+            cut=fetched.cut,
+            sha256=fetched.sha256,
+        )
+        if not download:
+            self._transport_findings(method, url, sent)
+        return sent
+
+    def _transport_findings(self, method: str, url: str, sent: Sent) -> None:
+        """What no documented response can be: a cut answer, an undocumented redirect (never followed)."""
+        path = urlsplit(url).path
+        base = urlsplit(self.config.base_url).path.rstrip("/")
+        operation_id = spec.operation_for(method, path.removeprefix(base))
+        label = (
+            spec.operations()[operation_id].label if operation_id else f"{method} {self.redactor.url(url)}"
+        )
+        if sent.cut:
+            message = f"{method} answered {sent.status} but the answer was cut: {sent.cut}"
+            self.tally.fail(SCHEMA, label, message, sent.exchange)
+        status = sent.status
+        if 300 <= status < 400:
+            documented = spec.documented_statuses(operation_id) if operation_id else []
+            if str(status) not in documented:
+                host = urlsplit(urljoin(url, sent.response.headers.get("location", ""))).netloc or "(none)"
+                message = (
+                    f"{method} answered {status}, a redirect the spec does not document (Location host "
+                    f"{host}); not followed"
+                )
+                self.tally.fail(SCHEMA, label, self.redactor.text(message), sent.exchange)

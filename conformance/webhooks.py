@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
@@ -28,11 +29,13 @@ from starlette.routing import Route
 from contract import component_schema, status_variants, webhook_event_schemas
 
 from . import check_schema, spec
+from .bounded_http import bounded_client, failure_kind, fetch
 from .check_time import parse_timestamp
 from .model import Report, Tally
 from .redact import Redactor
 from .rules import WEBHOOK_RULE, WEBHOOKS
 
+DEFAULT_MAX_BODY = 1024 * 1024
 _EXPORT_KEY = "export"  # the docs name the event's export object `export` (`export.id`)
 
 
@@ -83,6 +86,16 @@ class WebhookChecker:
     def fail(self, message: str, delivery: str) -> None:
         self.tally.fail(WEBHOOKS, delivery, self.redactor.text(message), None)
 
+    def too_large(self, headers: Mapping[str, str], limit: int) -> None:
+        msg_id = {k.lower(): v for k, v in headers.items()}.get("svix-id", "")
+        with self._lock:
+            self.received += 1
+        self.tally.exercise(WEBHOOKS)
+        self.fail(
+            f"delivery body larger than {limit} bytes (--max-body-bytes); answered 413",
+            f"delivery {msg_id or '(no svix-id)'}",
+        )
+
     def handle(self, headers: Mapping[str, str], body: bytes) -> int:
         """Check one delivery; the HTTP status to answer with."""
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -107,8 +120,8 @@ class WebhookChecker:
             return 401
         try:
             payload = json.loads(body)
-        except ValueError:
-            self.fail("payload is not JSON", label)
+        except (ValueError, RecursionError):
+            self.fail("payload is not JSON (or nested too deeply)", label)
             return 400
         event, problems = classify(payload)
         for problem in problems:
@@ -124,19 +137,30 @@ class WebhookChecker:
         export = payload[_EXPORT_KEY]
         path = spec.operation_path(spec.GET_OP, id=str(export["id"]))
         assert self.base_url is not None
+        url = self.base_url.rstrip("/") + path
         try:
-            response = httpx.get(
-                self.base_url.rstrip("/") + path,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.request_timeout,
-            )
+            with bounded_client(self.request_timeout) as client:
+                fetched = fetch(
+                    client,
+                    "GET",
+                    url,
+                    headers={"Authorization": f"Bearer {self.token}"},
+                    total=self.request_timeout,
+                    max_bytes=DEFAULT_MAX_BODY,
+                )
         except httpx.HTTPError as exc:
-            self.fail(f"GET of export {export['id']} failed: {type(exc).__name__}", label)
+            self.fail(
+                f"GET of export {export['id']} failed: {failure_kind(exc, urlsplit(url).netloc)}", label
+            )
             return
         self.tally.count(WEBHOOKS)
+        response = fetched.response
+        if fetched.cut:
+            self.fail(f"GET of export {export['id']}: answer cut: {fetched.cut}", label)
+            return
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if response.status_code != 200 or not isinstance(body, dict):
             self.fail(f"GET of export {export['id']} answered {response.status_code}", label)
@@ -155,6 +179,21 @@ class WebhookChecker:
                 self.fail(f"{event}: export.{name} is {a!r} but GET says {b!r}", label)
 
 
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it is larger than `limit` (never buffered beyond it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @dataclass
 class Listener:
     url: str
@@ -169,11 +208,17 @@ class Listener:
 
 
 @contextlib.contextmanager
-def listening(host: str, port: int, checker: WebhookChecker) -> Iterator[Listener]:
-    """Serve the checker on host:port (0 = free port) in a background thread."""
+def listening(
+    host: str, port: int, checker: WebhookChecker, max_body_bytes: int = DEFAULT_MAX_BODY
+) -> Iterator[Listener]:
+    """Serve the checker on host:port (0 = free port) in a background thread; bodies capped."""
 
     async def receive(request: Request) -> Response:
-        status = checker.handle(dict(request.headers), await request.body())
+        body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            checker.too_large(dict(request.headers), max_body_bytes)
+            return Response(status_code=413)
+        status = checker.handle(dict(request.headers), body)
         return Response(status_code=status)
 
     app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
@@ -224,7 +269,7 @@ def command_webhooks(args: argparse.Namespace, env: Mapping[str, str], out: Text
     )
     started = time.monotonic()
     try:
-        with listening(host, port, checker) as listener:
+        with listening(host, port, checker, args.max_body_bytes) as listener:
             out.write(
                 f"listening on {listener.url} for up to {args.max_events} deliveries, {args.timeout:g} s\n"
             )

@@ -38,6 +38,7 @@ LINK_LIFETIME = timedelta(hours=24)
 _SIGNING_KEY = b"fake-storage-signing-key"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAX_CREATE_BODY = 64 * 1024
 
 
 def _iso(moment: datetime) -> str:
@@ -128,8 +129,14 @@ class FakeApi:
             self.state.posts += 1
         if not self._authorized(request):
             return self._error(401, "Unauthorized", "Missing or invalid bearer token.")
+        raw = await request.body()
+        if len(raw) > MAX_CREATE_BODY:
+            return self._error(413, "Content Too Large", f"The request body exceeds {MAX_CREATE_BODY} bytes.")
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and self.fault != "unsupported_media_accepted":
+            return self._error(415, "Unsupported Media Type", "Content-Type must be application/json.")
         try:
-            body = json.loads(await request.body())
+            body = json.loads(raw)
         except ValueError:
             if self.fault == "bad_input_500":
                 return Response("Internal Server Error", status_code=500)
@@ -145,7 +152,8 @@ class FakeApi:
             body = {}
         questionnaire = str(body.get("questionnaireId", OK_QUESTIONNAIRE))
         fmt = str(body.get("format", "original"))
-        if questionnaire not in (OK_QUESTIONNAIRE, DOC_QUESTIONNAIRE, FAILING_QUESTIONNAIRE):
+        known = (OK_QUESTIONNAIRE, DOC_QUESTIONNAIRE, FAILING_QUESTIONNAIRE)
+        if questionnaire not in known and self.fault != "unknown_questionnaire_202":
             return self._error(404, "Not Found", "No questionnaire with this id.")
         export = FakeExport(
             id=secrets.token_hex(12),
@@ -250,6 +258,8 @@ class FakeApi:
             url = f"{scheme_base}/files/{export.id}-gone?expires={link_expires}&signature=deadbeef"
         if fault == "link_not_https":
             url = url.replace("http://127.0.0.1", "http://storage.invalid")
+        if fault == "link_javascript":
+            url = "javascript:alert(1)"
         body.update(status="completed", completedAt=_iso(done_at), downloadUrl=url, expiresAt=_iso(expires))
         if fault == "completed_missing_expires_at":
             del body["expiresAt"]

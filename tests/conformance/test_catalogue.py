@@ -41,6 +41,7 @@ CATALOGUE: dict[str, str] = {
     "link_dead": "link",
     "link_stale": "link",
     "link_not_https": "link",
+    "link_javascript": "link",
     "download_wrong_content_type": "link",
     "download_empty": "link",
     "download_requires_token": "link",
@@ -50,6 +51,8 @@ CATALOGUE: dict[str, str] = {
     "bad_input_500": "errors-auth",
     "bad_input_accepted": "errors-auth",
     "error_not_problem_json": "errors-auth",
+    "unknown_questionnaire_202": "errors-auth",
+    "unsupported_media_accepted": "errors-auth",
 }
 #: Rules a fault may break as well, by its nature (a body that breaks the spec also breaks the client).
 ALSO: dict[str, set[str]] = {
@@ -61,6 +64,7 @@ ALSO: dict[str, set[str]] = {
     "status_unknown": {"client", "lifecycle"},
     "status_wrong_case": {"client", "lifecycle"},
     "timestamp_malformed": {"client"},
+    "link_javascript": {"schema", "client"},  # the spec's pattern says http(s) too
 }
 
 

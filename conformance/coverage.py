@@ -1,0 +1,79 @@
+"""Coverage: what the run observed, per operation x documented status, status variant and format.
+
+Why: a CONFORMING verdict means little if the `failed` variant or a documented error was never seen; the
+report says what was checked, notes what was not, and `--require-coverage` makes it a failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract import status_variants
+
+from . import spec
+from .context import Context
+from .rules import ERRORS_AUTH, LIFECYCLE
+
+#: Documented statuses the suite cannot provoke safely (it would have to flood the target).
+UNPROVOKABLE = frozenset({"429"})
+
+
+def table(ctx: Context) -> dict[str, Any]:
+    """The JSON report's `coverage`: every documented thing with how often it was observed."""
+    tally = ctx.tally
+    responses = [
+        {
+            "operation": op.label,
+            "status": status,
+            "observed": tally.responses[(op.operation_id, status)],
+        }
+        for op in spec.operations().values()
+        for status in spec.documented_statuses(op.operation_id)
+    ]
+    variants = [{"status": value, "observed": tally.variants[value]} for value in status_variants()]
+    formats = [
+        {"format": value, "observed": tally.formats[value]} for value in spec.enum_values("ExportFormat")
+    ]
+    return {"responses": responses, "variants": variants, "formats": formats}
+
+
+def _required(ctx: Context, operation_id: str, status: str) -> bool:
+    """Whether the suite provokes this response itself (so never seeing it is a gap, not luck)."""
+    if status in UNPROVOKABLE:
+        return False
+    return not (ctx.config.read_only and spec.operations()[operation_id].method != "GET")
+
+
+def finish(ctx: Context, stopped_early: bool) -> None:
+    """Note everything documented but never observed; a failure under --require-coverage."""
+    cov = table(ctx)
+    labels = {op.label: op.operation_id for op in spec.operations().values()}
+    missing_responses = [row for row in cov["responses"] if not row["observed"]]
+    missing_variants = [row["status"] for row in cov["variants"] if not row["observed"]]
+    missing_formats = [row["format"] for row in cov["formats"] if not row["observed"]]
+    if missing_responses:
+        listed = ", ".join(f"{row['operation']} {row['status']}" for row in missing_responses)
+        ctx.tally.note(f"documented but never observed: {listed}")
+    if missing_variants:
+        ctx.tally.note(f"status variant(s) never observed: {', '.join(missing_variants)}")
+    if missing_formats:
+        ctx.tally.note(f"format(s) never observed: {', '.join(missing_formats)}")
+    if not ctx.config.require_coverage:
+        return
+    why = " (the run stopped early)" if stopped_early else ""
+    for row in missing_responses:
+        operation_id = labels[row["operation"]]
+        if _required(ctx, operation_id, row["status"]):
+            rule = ERRORS_AUTH if row["status"].startswith(("4", "5")) else LIFECYCLE
+            ctx.fail(
+                rule,
+                operation_id,
+                f"documented response {row['status']} never observed (--require-coverage){why}",
+                None,
+            )
+    for value in missing_variants:
+        ctx.fail(
+            LIFECYCLE, spec.GET_OP, f"status variant {value} never observed (--require-coverage){why}", None
+        )
+    for value in missing_formats:
+        ctx.fail(LIFECYCLE, spec.GET_OP, f"format {value} never observed (--require-coverage){why}", None)
