@@ -112,13 +112,14 @@ class Fetched:
     sha256: str | None = None
 
 
+#: Errors raised before a request line could leave this process (a header httpx or h11 refuses to send).
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+
+
 def fetch(
     client: httpx.Client,
-    method: str,
-    url: str,
+    request: httpx.Request,
     *,
-    headers: dict[str, str] | list[tuple[bytes, bytes]] | None = None,
-    content: bytes | None = None,
     total: float,
     max_bytes: int,
     keep: bool = True,
@@ -126,9 +127,8 @@ def fetch(
     """One request within `total` seconds; raises httpx errors only when no status line arrived in time.
 
     With `keep`, at most `max_bytes` of the body are kept (beyond that the answer is cut); without it the
-    body is only hashed and counted, up to `max_bytes`.
+    body is only hashed and counted, up to `max_bytes`. Build `request` with `client.build_request`.
     """
-    request = client.build_request(method, url, headers=headers, content=content)
     _DEADLINE.at = time.monotonic() + total
     try:
         response = client.send(request, stream=True, follow_redirects=False)

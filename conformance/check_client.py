@@ -32,6 +32,8 @@ def check_body(operation_id: str, response: httpx.Response, body: Any) -> list[s
         parsed = parser(client=_CLIENT, response=response)
     except ResponseValidationError as exc:
         return [f"generated client rejected the {response.status_code} body: {exc}"]
+    except RecursionError:
+        return [f"generated client could not parse the {response.status_code} body: nested too deeply"]
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         return [
             f"generated client could not parse the {response.status_code} body: {type(exc).__name__}: {exc}"

@@ -86,6 +86,8 @@ def run_suite(config: RunConfig, progress: Progress, redactor: Redactor | None =
         coverage.finish(ctx, stopped)
     except CannotRun as exc:
         error = redactor.text(str(exc))
+    except Exception as exc:  # still a report and one line; the message says it is the suite's fault
+        error = redactor.text(f"internal error: {type(exc).__name__}: {exc}")[:300]
     finally:
         target.close()
     return Report(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from .transport import (
     AnswerTimedOut,
     BudgetExhausted,
     DeadlineExceeded,
+    NotSent,
     ReadOnlyRefused,
     Sent,
     Target,
@@ -141,16 +143,36 @@ def _routed_send(
         with route.lock:
             route.refused += 1
         raise requests.exceptions.ConnectionError(f"{NOT_SENT} {exc}", request=request) from None
+    except NotSent as exc:
+        raise requests.exceptions.InvalidHeader(f"{NOT_SENT} {exc}", request=request) from None
     except AnswerTimedOut as exc:
         raise requests.exceptions.ReadTimeout(str(exc), request=request) from None
     except TargetUnreachable as exc:
         raise requests.exceptions.ConnectionError(str(exc), request=request) from None
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
-        raise requests.exceptions.InvalidURL(f"{NOT_SENT} {type(exc).__name__}", request=request) from None
     finally:
         with route.lock:
             route.sent = route.target.tally.requests[ENGINE_BUCKET]
+    if sent.cut:  # the suite reported the cut answer; a part of a body would only confuse the engine
+        raise requests.exceptions.ChunkedEncodingError(f"{NOT_SENT} answer cut: {sent.cut}", request=request)
+    if _too_deep(sent):  # Schemathesis' own JSON decoding would crash its worker thread
+        route.target.tally.fail(
+            SCHEMA, route.target.label(method, url), "the body is nested too deeply to decode", sent.exchange
+        )
+        raise requests.exceptions.ContentDecodingError(f"{NOT_SENT} body nested too deeply", request=request)
     return _to_requests(adapter, request, sent)
+
+
+def _too_deep(sent: Sent) -> bool:
+    media = sent.media_type
+    if not (media.endswith("json") and sent.response.content):
+        return False
+    try:
+        json.loads(sent.response.content)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def _to_requests(adapter: HTTPAdapter, request: requests.PreparedRequest, sent: Sent) -> requests.Response:
@@ -192,12 +214,21 @@ def routed(target: Target, allotment: int) -> Iterator[_Route]:
     global _ROUTE
     route = _Route(target=target, allotment=allotment)
     _ROUTE = route
+    previous_hook = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        # A crash inside one of Schemathesis' worker threads is a note, never a traceback on the console.
+        name = args.exc_type.__name__ if args.exc_type else "error"
+        target.tally.note(f"a Schemathesis worker stopped on {name}: {str(args.exc_value)[:120]}")
+
+    threading.excepthook = hook
     HTTPAdapter.send = _routed_send  # type: ignore[method-assign,assignment]
     requests.Session.get_redirect_target = _no_redirect  # type: ignore[method-assign,assignment]
     try:
         yield route
     finally:
         _ROUTE = None
+        threading.excepthook = previous_hook
         HTTPAdapter.send = _ORIGINAL_SEND  # type: ignore[method-assign]
         requests.Session.get_redirect_target = _ORIGINAL_REDIRECT_TARGET  # type: ignore[method-assign]
 

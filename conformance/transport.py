@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import spec
-from .bounded_http import Fetched, bounded_client, failure_kind, fetch
+from .bounded_http import NOT_SENT_ERRORS, Fetched, bounded_client, failure_kind, fetch
 from .config import RunConfig
 from .model import BODY_EXCERPT, Exchange, Tally
 from .redact import Redactor
@@ -30,6 +30,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 #: Requests another engine (Schemathesis) sent are attributed to this bucket in the per-rule counts.
 ENGINE_BUCKET = "schemathesis"
 _STORAGE_REDIRECTS = 5
+_ENGINE_NOT_SENT: tuple[type[Exception], ...] = (*NOT_SENT_ERRORS, httpx.InvalidURL, ValueError, TypeError)
 
 
 class CannotRun(Exception):
@@ -56,7 +57,11 @@ class AnswerTimedOut(TargetUnreachable):
     """No status line within the request's total time limit."""
 
 
-class ReadOnlyRefused(StopRun):
+class NotSent(StopRun):
+    """A request that never left this process (httpx or h11 refused its headers or URL)."""
+
+
+class ReadOnlyRefused(NotSent):
     """A request the run's safety settings forbid (a write under --read-only, another host); never sent."""
 
 
@@ -194,18 +199,28 @@ class Target:
     ) -> Fetched:
         if self.config.read_only and method.upper() not in READ_ONLY_METHODS:
             raise ReadOnlyRefused(f"{method} refused: --read-only sends only GET and HEAD")
+        request = client.build_request(method, url, headers=headers, content=content)
         self.limiter.wait(self.deadline)
         self.reserve(rule, poll=poll)  # counted from here on: the request may reach the target
-        return fetch(
-            client,
-            method,
-            url,
-            headers=headers,
-            content=content,
-            total=self._limit(),
-            max_bytes=self.config.max_body_bytes if max_bytes is None else max_bytes,
-            keep=keep,
-        )
+        try:
+            return fetch(
+                client,
+                request,
+                total=self._limit(),
+                max_bytes=self.config.max_body_bytes if max_bytes is None else max_bytes,
+                keep=keep,
+            )
+        except NOT_SENT_ERRORS:
+            self._refund(rule, poll=poll)  # refused before a byte of it left: the target never saw it
+            raise
+
+    def _refund(self, rule: str, *, poll: bool) -> None:
+        with self._lock:
+            if poll:
+                self.polls -= 1
+            else:
+                self.used -= 1
+        self.tally.count(rule, -1)
 
     def _unreachable(self, method: str, url: str, exc: BaseException) -> TargetUnreachable:
         host = urlsplit(url).netloc or url
@@ -279,6 +294,8 @@ class Target:
             raise ReadOnlyRefused(f"request to another host {urlsplit(url).netloc} refused")
         try:
             fetched = self._fetch(self._api, ENGINE_BUCKET, method, url, headers=headers, content=content)
+        except _ENGINE_NOT_SENT as exc:
+            raise NotSent(f"{method} not sent: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise self._unreachable(method, url, exc) from exc
         return self._sent(method, url, content, fetched)
@@ -317,6 +334,17 @@ class Target:
         if not download:
             self._transport_findings(method, url, sent)
         return sent
+
+    def operation_of(self, method: str, url: str) -> str | None:
+        """The spec operation a request to `url` is for, or None."""
+        path = urlsplit(url).path
+        base = urlsplit(self.config.base_url).path.rstrip("/")
+        return spec.operation_for(method, path.removeprefix(base))
+
+    def label(self, method: str, url: str) -> str:
+        """`METHOD /path/template` as findings name operations; the redacted URL for other requests."""
+        operation_id = self.operation_of(method, url)
+        return spec.operations()[operation_id].label if operation_id else f"{method} {self.redactor.url(url)}"
 
     def _transport_findings(self, method: str, url: str, sent: Sent) -> None:
         """What no documented response can be: a cut answer, an undocumented redirect (never followed)."""

@@ -140,14 +140,8 @@ class WebhookChecker:
         url = self.base_url.rstrip("/") + path
         try:
             with bounded_client(self.request_timeout) as client:
-                fetched = fetch(
-                    client,
-                    "GET",
-                    url,
-                    headers={"Authorization": f"Bearer {self.token}"},
-                    total=self.request_timeout,
-                    max_bytes=DEFAULT_MAX_BODY,
-                )
+                request = client.build_request("GET", url, headers={"Authorization": f"Bearer {self.token}"})
+                fetched = fetch(client, request, total=self.request_timeout, max_bytes=DEFAULT_MAX_BODY)
         except httpx.HTTPError as exc:
             self.fail(
                 f"GET of export {export['id']} failed: {failure_kind(exc, urlsplit(url).netloc)}", label

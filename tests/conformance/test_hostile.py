@@ -1,0 +1,101 @@
+"""Hostile targets: every run ends within its bound, under the memory bound, with a valid report, no
+traceback, no token anywhere, and exactly as many requests counted as the target received.
+
+`make test` runs a bounded form (short deadline and request timeout); `-m slow` runs the issue's exact
+command (`--deadline 30 --request-timeout 5 --max-requests 60 --max-polls 20 --profile quick`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .hostile import MODES, QUESTIONNAIRE, TOKEN, hostile_server, run_child
+
+PEAK_RSS_MB = 300
+MAX_REQUESTS, MAX_POLLS = 60, 20
+CASES = [
+    *((mode, "all") for mode in MODES),
+    *(
+        (mode, "get")
+        for mode in (
+            "trickle_body",
+            "endless_body",
+            "huge_length",
+            "redirect_other_host",
+            "deep_json",
+            "not_utf8",
+        )
+    ),
+    *((mode, "download") for mode in ("trickle_body", "endless_body", "huge_length", "redirect_loop")),
+    *((mode, "later") for mode in ("redirect_loop", "redirect_other_host", "trickle_headers", "endless_body")),
+]
+
+
+def _check(
+    mode: str, where: str, tmp_path: Path, deadline: float, request_timeout: float, profile: str = "quick"
+) -> None:
+    with hostile_server(mode, where) as server:
+        argv = [
+            "run", "--base-url", server.base_url, "--questionnaire-id", QUESTIONNAIRE,
+            "--deadline", f"{deadline:g}", "--request-timeout", f"{request_timeout:g}",
+            "--max-requests", str(MAX_REQUESTS), "--max-polls", str(MAX_POLLS), "--profile", profile,
+        ]  # fmt: skip
+        run = run_child(argv, tmp_path, limit=deadline + 15)
+        received = server.received()
+    assert run.code in (1, 2), run.output
+    assert run.elapsed < deadline + 10, (run.elapsed, run.output)
+    assert run.peak_rss_mb < PEAK_RSS_MB, run.peak_rss_mb
+    assert "Traceback" not in run.output and "internal error" not in run.output, run.output
+    assert run.report["conforming"] in (False, None), run.report
+    if run.code == 2:
+        assert run.report["conforming"] is None and run.report["error"], run.report
+    for name, text in {"console": run.output, **run.files}.items():
+        assert TOKEN not in text, name
+        assert "s3cr3t" not in text, name
+    assert received == run.report["requests"], (received, run.report["requests"], run.output)
+    assert received <= MAX_REQUESTS + MAX_POLLS
+
+
+@pytest.mark.parametrize(("mode", "where"), CASES)
+def test_hostile_target_is_bounded(mode: str, where: str, tmp_path: Path) -> None:
+    _check(mode, where, tmp_path, deadline=10, request_timeout=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "where"), CASES)
+def test_hostile_target_done_when_command(mode: str, where: str, tmp_path: Path) -> None:
+    _check(mode, where, tmp_path, deadline=30, request_timeout=5)
+
+
+@pytest.mark.parametrize("mode", ["redirect_loop", "redirect_other_host"])
+def test_full_profile_redirects_are_counted_and_never_followed(mode: str, tmp_path: Path) -> None:
+    """Schemathesis' stateful and fuzzing phases meet redirects on every answer: none is followed, all are
+    counted (the target received exactly the report's count, within the budget)."""
+    _check(mode, "later", tmp_path, deadline=20, request_timeout=2, profile="full")
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_read_only_sends_only_get_and_head(profile: str, tmp_path: Path) -> None:
+    with hostile_server(None) as server:
+        created = httpx.post(
+            server.base_url + "/customer-trust/questionnaires/exports",
+            json={"questionnaireId": QUESTIONNAIRE, "format": "csv"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        export_id = created.json()["id"]
+        before = server.received()
+        argv = [
+            "run", "--base-url", server.base_url, "--read-only", "--export-id", export_id,
+            "--profile", profile, "--max-requests", "80", "--deadline", "60",
+        ]  # fmt: skip
+        run = run_child(argv, tmp_path, limit=75)
+        with server.lock:
+            methods = {method for method, _ in server.log[before:]}
+        received = server.received() - before
+    assert run.code in (0, 1), run.output
+    assert methods <= {"GET", "HEAD"}, methods
+    assert received == run.report["requests"]
+    assert run.report["requestsByRule"].get("schemathesis", 0) > 0, run.report  # it ran, on GET only
