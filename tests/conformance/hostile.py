@@ -84,7 +84,7 @@ def _read_request(conn: socket.socket) -> tuple[str, str, dict[str, str], bytes]
             return None
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    method, path, _version = (lines[0].split(" ") + ["", ""])[:3]
+    method, path, _version = [*lines[0].split(" "), "", ""][:3]
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -105,8 +105,8 @@ def _head(status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
 
 
 def _simple(
-    conn: socket.socket, status: int, body: bytes, media: str, extra: list[tuple[str, str]] = []
-) -> None:  # noqa: B006
+    conn: socket.socket, status: int, body: bytes, media: str, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
     reason = {
         200: "OK",
         202: "Accepted",
@@ -127,7 +127,7 @@ def _simple(
 
 def _problem(conn: socket.socket, status: int, detail: str) -> None:
     body = json.dumps({"type": "about:blank", "title": "Error", "status": status, "detail": detail}).encode()
-    extra = [("WWW-Authenticate", "Bearer")] if status == 401 else []
+    extra = (("WWW-Authenticate", "Bearer"),) if status == 401 else ()
     _simple(conn, status, body, "application/problem+json", extra)
 
 
@@ -188,10 +188,10 @@ class _Server:
             while not stop.is_set():
                 conn.sendall(chunk)
         elif mode == "redirect_loop":
-            _simple(conn, 302, b"", "text/plain", [("Location", path)])
+            _simple(conn, 302, b"", "text/plain", (("Location", path),))
         elif mode == "redirect_other_host":
             _simple(
-                conn, 302, b"", "text/plain", [("Location", "https://login.example.invalid/sso?token=abc")]
+                conn, 302, b"", "text/plain", (("Location", "https://login.example.invalid/sso?token=abc"),)
             )
         elif mode == "html_404":
             _simple(conn, 404, b"<html><body><h1>Not Found</h1></body></html>", "text/html")

@@ -30,7 +30,10 @@ CASES = [
         )
     ),
     *((mode, "download") for mode in ("trickle_body", "endless_body", "huge_length", "redirect_loop")),
-    *((mode, "later") for mode in ("redirect_loop", "redirect_other_host", "trickle_headers", "endless_body")),
+    *(
+        (mode, "later")
+        for mode in ("redirect_loop", "redirect_other_host", "trickle_headers", "endless_body")
+    ),
 ]
 
 
@@ -61,7 +64,7 @@ def _check(
 
 @pytest.mark.parametrize(("mode", "where"), CASES)
 def test_hostile_target_is_bounded(mode: str, where: str, tmp_path: Path) -> None:
-    _check(mode, where, tmp_path, deadline=10, request_timeout=2)
+    _check(mode, where, tmp_path, deadline=6, request_timeout=1)
 
 
 @pytest.mark.slow
