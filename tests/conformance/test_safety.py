@@ -228,7 +228,9 @@ def test_quick_profile_prints_only_its_phases_and_reports_are_readable(
         assert f"schemathesis phase {phase}" not in run.output
     html, junit = run.files["html"], run.files["junit"]
     assert "suite version 0.1.0" in html and "started 20" in html and "<th>checked</th>" in html
-    assert '\\"' not in html and "&quot;status&quot;: &quot;pending&quot;" in html  # pretty JSON, not a string
+    assert (
+        '\\"' not in html and "&quot;status&quot;: &quot;pending&quot;" in html
+    )  # pretty JSON, not a string
     assert "{&#x27;method&#x27;" not in junit and "{'method'" not in junit  # no Python reprs
     assert "  request:  GET http://127.0.0.1" in junit
 
