@@ -194,6 +194,10 @@ def run_lifecycle(ctx: Context) -> None:
     ]
     if config.document_questionnaire_id:
         plans.append((config.document_questionnaire_id, formats[0], None, "--document-questionnaire-id"))
+    else:
+        ctx.tally.note("no --document-questionnaire-id: a document (DOCX) export was not checked")
+    if not config.failing_questionnaire_id:
+        ctx.tally.note("no --failing-questionnaire-id: the failed variant is seen only if an export fails")
     if config.failing_questionnaire_id:
         plans.append(
             (config.failing_questionnaire_id, formats[0], spec.FAILED_STATUS, "--failing-questionnaire-id")

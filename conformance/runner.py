@@ -74,6 +74,7 @@ def run_suite(config: RunConfig, progress: Progress, redactor: Redactor | None =
     redactor.add(config.token)
     tally = Tally()
     target = Target(config, tally, redactor)
+    target.progress = progress
     ctx = Context(config=config, target=target, tally=tally, redactor=redactor, progress=progress)
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

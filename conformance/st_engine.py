@@ -155,9 +155,7 @@ def _routed_send(
     if sent.cut:  # the suite reported the cut answer; a part of a body would only confuse the engine
         raise requests.exceptions.ChunkedEncodingError(f"{NOT_SENT} answer cut: {sent.cut}", request=request)
     if _too_deep(sent):  # Schemathesis' own JSON decoding would crash its worker thread
-        route.target.tally.fail(
-            SCHEMA, route.target.label(method, url), "the body is nested too deeply to decode", sent.exchange
-        )
+        route.target.finding(route.target.label(method, url), "the body is nested too deeply to decode", sent)
         raise requests.exceptions.ContentDecodingError(f"{NOT_SENT} body nested too deeply", request=request)
     return _to_requests(adapter, request, sent)
 

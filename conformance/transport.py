@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -146,6 +147,12 @@ class Target:
         # The storage client never carries the API token: a pre-signed link must work without it.
         self._storage = bounded_client(config.request_timeout)
         self._host = urlsplit(config.base_url).netloc.lower()
+        self.progress: Callable[[str], None] | None = None  # where new transport findings are printed
+
+    def finding(self, label: str, message: str, sent: Sent) -> None:
+        message = self.redactor.text(message)
+        if self.tally.fail(SCHEMA, label, message, sent.exchange) and self.progress is not None:
+            self.progress(f"  FAIL [{SCHEMA}] {label}: {message}")
 
     def close(self) -> None:
         self._api.close()
@@ -355,8 +362,7 @@ class Target:
             spec.operations()[operation_id].label if operation_id else f"{method} {self.redactor.url(url)}"
         )
         if sent.cut:
-            message = f"{method} answered {sent.status} but the answer was cut: {sent.cut}"
-            self.tally.fail(SCHEMA, label, message, sent.exchange)
+            self.finding(label, f"{method} answered {sent.status} but the answer was cut: {sent.cut}", sent)
         status = sent.status
         if 300 <= status < 400:
             documented = spec.documented_statuses(operation_id) if operation_id else []
@@ -366,4 +372,4 @@ class Target:
                     f"{method} answered {status}, a redirect the spec does not document (Location host "
                     f"{host}); not followed"
                 )
-                self.tally.fail(SCHEMA, label, self.redactor.text(message), sent.exchange)
+                self.finding(label, message, sent)

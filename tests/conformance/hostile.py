@@ -205,8 +205,11 @@ class _Server:
     ) -> None:
         state = self.state
         is_download = path.startswith("/files/")
+        with state.lock:
+            late = len(state.log) > LATER
         if state.mode and (
             state.where == "all"
+            or (state.where == "later" and late)
             or (state.where == "download" and is_download)
             or (
                 state.where == "get"

@@ -127,7 +127,18 @@ def test_read_only_sends_no_post_even_from_schemathesis(fake: RunningFake, tmp_p
     seed_run = run_fake(fake, tmp_path, None, "--no-schemathesis")
     export_id = re.findall(r"created ([0-9a-f]{24})", seed_run.output)[0]
     posts = fake.state.posts
-    run = run_fake(fake, tmp_path, None, "--read-only", "--export-id", export_id, "--profile", "full")
+    run = run_fake(
+        fake,
+        tmp_path,
+        None,
+        "--read-only",
+        "--export-id",
+        export_id,
+        "--profile",
+        "full",
+        "--max-requests",
+        "80",
+    )
     assert run.code == 0, run.output
     assert run.report["requestsByRule"].get("schemathesis", 0) > 0  # it did run, on GET only
     assert fake.state.posts == posts

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .hostile import MODES, QUESTIONNAIRE, TOKEN, hostile_server, run_child
+from .hostile import MODES, QUESTIONNAIRE, TOKEN, ChildRun, hostile_server, run_child
 
 PEAK_RSS_MB = 300
 MAX_REQUESTS, MAX_POLLS = 60, 20
@@ -39,7 +39,7 @@ CASES = [
 
 def _check(
     mode: str, where: str, tmp_path: Path, deadline: float, request_timeout: float, profile: str = "quick"
-) -> None:
+) -> ChildRun:
     with hostile_server(mode, where) as server:
         argv = [
             "run", "--base-url", server.base_url, "--questionnaire-id", QUESTIONNAIRE,
@@ -60,6 +60,7 @@ def _check(
         assert "s3cr3t" not in text, name
     assert received == run.report["requests"], (received, run.report["requests"], run.output)
     assert received <= MAX_REQUESTS + MAX_POLLS
+    return run
 
 
 @pytest.mark.parametrize(("mode", "where"), CASES)
@@ -77,7 +78,12 @@ def test_hostile_target_done_when_command(mode: str, where: str, tmp_path: Path)
 def test_full_profile_redirects_are_counted_and_never_followed(mode: str, tmp_path: Path) -> None:
     """Schemathesis' stateful and fuzzing phases meet redirects on every answer: none is followed, all are
     counted (the target received exactly the report's count, within the budget)."""
-    _check(mode, "later", tmp_path, deadline=20, request_timeout=2, profile="full")
+    run = _check(mode, "later", tmp_path, deadline=20, request_timeout=2, profile="full")
+    host = "login.example.invalid" if mode == "redirect_other_host" else "127.0.0.1"
+    messages = [f["message"] for f in run.report["findings"] if f["rule"] == "schema"]
+    assert any(f"a redirect the spec does not document (Location host {host}" in m for m in messages), (
+        messages
+    )
 
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
