@@ -298,7 +298,7 @@ class Target:
     ) -> Sent:
         """One request from another engine (Schemathesis): same budget, limits and findings as the suite's."""
         if urlsplit(url).netloc.lower() != self._host:
-            raise ReadOnlyRefused(f"request to another host {urlsplit(url).netloc} refused")
+            raise NotSent(f"request to another host {urlsplit(url).netloc} refused")
         try:
             fetched = self._fetch(self._api, ENGINE_BUCKET, method, url, headers=headers, content=content)
         except _ENGINE_NOT_SENT as exc:

@@ -176,7 +176,7 @@ class WebhookChecker:
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or None once it is larger than `limit` (never buffered beyond it)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         return None
     chunks: list[bytes] = []
     size = 0

@@ -52,6 +52,7 @@ class Hostile:
     where: str = "all"
     port: int = 0
     log: list[tuple[str, str]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request line
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
     exports: dict[str, str] = field(default_factory=dict)  # id -> format
@@ -159,6 +160,7 @@ class _Server:
             method, path, headers, body = parsed
             with self.state.lock:
                 self.state.log.append((method, path))
+                self.state.arrivals.append(time.monotonic())
             self._answer(conn, method, path, headers, body)
 
     def _hostile(self, conn: socket.socket, path: str) -> None:

@@ -108,3 +108,21 @@ def test_read_only_sends_only_get_and_head(profile: str, tmp_path: Path) -> None
     assert methods <= {"GET", "HEAD"}, methods
     assert received == run.report["requests"]
     assert run.report["requestsByRule"].get("schemathesis", 0) > 0, run.report  # it ran, on GET only
+
+
+def test_rate_limit_holds_for_every_engine(tmp_path: Path) -> None:
+    """At 1200/min (20/s), no one-second window of the target's log holds more than 20 (+2 for the window's
+    edges), Schemathesis' share included; unlimited, the same run sends its ~40 requests in a burst."""
+    with hostile_server(None) as server:
+        argv = [
+            "run", "--base-url", server.base_url, "--questionnaire-id", QUESTIONNAIRE,
+            "--profile", "quick", "--rate-limit", "1200", "--max-requests", "60",
+        ]  # fmt: skip
+        run = run_child(argv, tmp_path, limit=60)
+        with server.lock:
+            arrivals = sorted(server.arrivals)
+    assert run.code in (0, 1), run.output
+    assert run.report["requestsByRule"].get("schemathesis", 0) > 0
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    assert busiest <= 22, busiest
+    assert len(arrivals) == run.report["requests"]
