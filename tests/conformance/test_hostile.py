@@ -35,6 +35,18 @@ CASES = [
         for mode in ("redirect_loop", "redirect_other_host", "trickle_headers", "endless_body")
     ),
 ]
+#: The bounded form `make test` runs: each behaviour once where it is new (HTML and login-redirect
+#: preflights are pinned in-process by test_safety.py); every case runs under `-m slow`.
+_SLOW_ONLY = {
+    ("html_404", "all"),
+    ("redirect_other_host", "all"),
+    ("not_utf8", "all"),
+    ("huge_length", "get"),
+    ("redirect_other_host", "get"),
+    ("redirect_other_host", "later"),
+    ("endless_body", "later"),
+}
+BOUNDED = [case for case in CASES if case not in _SLOW_ONLY]
 
 
 def _check(
@@ -63,9 +75,9 @@ def _check(
     return run
 
 
-@pytest.mark.parametrize(("mode", "where"), CASES)
+@pytest.mark.parametrize(("mode", "where"), BOUNDED)
 def test_hostile_target_is_bounded(mode: str, where: str, tmp_path: Path) -> None:
-    _check(mode, where, tmp_path, deadline=6, request_timeout=1)
+    _check(mode, where, tmp_path, deadline=4, request_timeout=1)
 
 
 @pytest.mark.slow
