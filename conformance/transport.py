@@ -31,6 +31,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 #: Requests another engine (Schemathesis) sent are attributed to this bucket in the per-rule counts.
 ENGINE_BUCKET = "schemathesis"
 _STORAGE_REDIRECTS = 5
+#: Failures after which the target cannot have received the request (refused headers, no connection).
+_NEVER_ARRIVED: tuple[type[Exception], ...] = (*NOT_SENT_ERRORS, httpx.ConnectError, httpx.ConnectTimeout)
 _ENGINE_NOT_SENT: tuple[type[Exception], ...] = (*NOT_SENT_ERRORS, httpx.InvalidURL, ValueError, TypeError)
 
 
@@ -217,8 +219,8 @@ class Target:
                 max_bytes=self.config.max_body_bytes if max_bytes is None else max_bytes,
                 keep=keep,
             )
-        except NOT_SENT_ERRORS:
-            self._refund(rule, poll=poll)  # refused before a byte of it left: the target never saw it
+        except _NEVER_ARRIVED:
+            self._refund(rule, poll=poll)  # no request line left this process: the target never saw it
             raise
 
     def _refund(self, rule: str, *, poll: bool) -> None:
