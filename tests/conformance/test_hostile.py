@@ -138,3 +138,10 @@ def test_rate_limit_holds_for_every_engine(tmp_path: Path) -> None:
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     assert busiest <= 22, busiest
     assert len(arrivals) == run.report["requests"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["trickle_body", "trickle_headers", "endless_body"])
+def test_full_profile_deadline_holds_on_schemathesis_share(mode: str, tmp_path: Path) -> None:
+    """All four Schemathesis phases against answers that trickle or never end: still within S + 10 s."""
+    _check(mode, "later", tmp_path, deadline=30, request_timeout=5, profile="full")
