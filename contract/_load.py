@@ -145,16 +145,6 @@ def download_url_pattern() -> str:
     return str(component_schema("ExportCompleted")["properties"]["downloadUrl"]["pattern"])
 
 
-def documented_responses() -> dict[str, tuple[str, ...]]:
-    """``{operationId: documented response statuses}`` for every operation under ``paths``."""
-    out = {}
-    for item in load_spec()["paths"].values():
-        for op in item.values():
-            if isinstance(op, dict) and "operationId" in op:
-                out[str(op["operationId"])] = tuple(str(status) for status in op.get("responses", {}))
-    return out
-
-
 def webhook_event_schemas() -> dict[str, str]:
     """``{event type: component schema name}`` from the spec's ``webhooks`` section."""
     events = {}
