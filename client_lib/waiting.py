@@ -342,6 +342,28 @@ async def create_export_async(
         await sleep(delay)
 
 
+def _time_left(
+    client: AuthenticatedClient,
+    created: ExportPending,
+    timeout: float,
+    start: float,
+    clock: Callable[[], float],
+) -> float:
+    """Seconds of ``timeout`` left for waiting after the create; ``WaitTimeout`` when none are."""
+    left = timeout - (clock() - start)
+    if left <= 0:
+        raise WaitTimeout(
+            created.id,
+            elapsed=clock() - start,
+            attempts=0,
+            last_export=created,
+            last_error=None,
+            host=host_of(client),
+            last_status_code=202,
+        )
+    return left
+
+
 def create_and_wait(
     client: AuthenticatedClient,
     questionnaire_id: str,
@@ -366,17 +388,7 @@ def create_and_wait(
         sleep=sleep,
         rng=rng,
     )
-    left = timeout - (clock() - start)
-    if left <= 0:
-        raise WaitTimeout(
-            created.id,
-            elapsed=clock() - start,
-            attempts=0,
-            last_export=created,
-            last_error=None,
-            host=host_of(client),
-            last_status_code=202,
-        )
+    left = _time_left(client, created, timeout, start, clock)
     return wait_for_export(
         client, created.id, timeout=left, backoff=backoff, on_poll=on_poll, clock=clock, sleep=sleep, rng=rng
     )
@@ -406,17 +418,7 @@ async def create_and_wait_async(
         sleep=sleep,
         rng=rng,
     )
-    left = timeout - (clock() - start)
-    if left <= 0:
-        raise WaitTimeout(
-            created.id,
-            elapsed=clock() - start,
-            attempts=0,
-            last_export=created,
-            last_error=None,
-            host=host_of(client),
-            last_status_code=202,
-        )
+    left = _time_left(client, created, timeout, start, clock)
     return await wait_for_export_async(
         client, created.id, timeout=left, backoff=backoff, on_poll=on_poll, clock=clock, sleep=sleep, rng=rng
     )

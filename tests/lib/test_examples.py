@@ -244,7 +244,8 @@ def test_webhook_receiver_has_no_race_in_200_runs() -> None:
     for run in range(200):
         out = io.StringIO()
         server = example.Receiver(("127.0.0.1", 0), WEBHOOK_SECRET, 5, out)
-        server.timeout = 0.01  # how often the loop looks at its limits; the example's 0.2 s would cost 40 s here
+        # How often the loop looks at its limits: the example's 0.2 s would cost 40 s over 200 runs.
+        server.timeout = 0.01
         loop = threading.Thread(target=example.serve, args=(server, 30.0))
         loop.start()
         senders = Senders(server.server_address[1])
