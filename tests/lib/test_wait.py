@@ -308,6 +308,20 @@ def test_rejected_body_ends_the_wait_at_once(api: ScriptedApi, fake_time: FakeTi
     with pytest.raises(ResponseValidationError) as caught:
         wait(api, fake_time, timeout=300)
     assert caught.value.field == "downloadUrl" and caught.value.status_code == 200
+    assert caught.value.__notes__ == ["in getQuestionnaireExport on api.test"]
+
+
+def test_async_wait_fails_fast_too(api: ScriptedApi, fake_time: FakeTime) -> None:
+    api.add(_chained(socket.gaierror(-2, "Name or service not known"), "lookup failed"))
+
+    async def run() -> Any:
+        return await wait_for_export_async(
+            api.client(), EXPORT_ID, timeout=300, clock=fake_time.clock, sleep=fake_time.async_sleep
+        )
+
+    with pytest.raises(TransportError) as caught:
+        asyncio.run(run())
+    assert caught.value.kind == "dns" and fake_time.sleeps == []
 
 
 def test_wait_timeout_names_operation_host_and_last_status(api: ScriptedApi, fake_time: FakeTime) -> None:

@@ -53,10 +53,14 @@ def _unexpected(
     raise ExportApiError(operation, exc.status_code, None, host=host) from None
 
 
-def _invalid(exc: ResponseValidationError, retry_statuses: Collection[int]) -> Transient:
+def _invalid(
+    operation: str, host: str, exc: ResponseValidationError, retry_statuses: Collection[int]
+) -> Transient:
     # A proxy's 429 or 503 may carry a body that is no RFC 9457 problem: still a reason to retry.
     if exc.status_code is not None and exc.status_code in retry_statuses:
         return Transient(f"HTTP {exc.status_code}", status_code=exc.status_code)
+    # The message stays the client's own (the conformance suite quotes it); the note says where it came from.
+    exc.add_note(f"in {operation} on {host}")
     raise exc
 
 
@@ -102,7 +106,7 @@ def call_sync(
     except UnexpectedStatus as exc:
         return _unexpected(operation, host, exc, retry_statuses)
     except ResponseValidationError as exc:
-        return _invalid(exc, retry_statuses)
+        return _invalid(operation, host, exc, retry_statuses)
     except TransportError as exc:
         return _transport(exc, retry_kinds)
 
@@ -120,6 +124,6 @@ async def call_async(
     except UnexpectedStatus as exc:
         return _unexpected(operation, host, exc, retry_statuses)
     except ResponseValidationError as exc:
-        return _invalid(exc, retry_statuses)
+        return _invalid(operation, host, exc, retry_statuses)
     except TransportError as exc:
         return _transport(exc, retry_kinds)
