@@ -157,7 +157,7 @@ def _fast_predicate(spec: Field) -> Callable[[object], bool]:
     if spec.pattern is not None:
         return lambda v: _check_value(spec, v) is None
     if kind == "string":
-        return lambda v: type(v) is str and len(v) >= min_length
+        return lambda v: type(v) is str and len(v) >= min_length and (v.isascii() or _is_text(v))
     if kind == "date-time":
         return _fast_date_time
     if kind in ("const", "enum"):
@@ -199,6 +199,8 @@ def _check_value(spec: Field, value: object) -> str | None:
     if kind in _STRING_KINDS:
         if not isinstance(value, str):
             return f"must be a string, got {_describe(value)}"
+        if not _is_text(value):
+            return "must be Unicode text, got a string with a lone surrogate (a \\ud800-style escape)"
         if len(value) < spec.min_length:
             return f"must have at least {spec.min_length} character(s), got {_show(value)}"
         problem = _STRING_KINDS[kind](value)
@@ -227,6 +229,18 @@ def _check_value(spec: Field, value: object) -> str | None:
     if expected_type is not None and not isinstance(value, expected_type):
         return f"must be {'an' if kind in ('object', 'array') else 'a'} {kind}, got {_json_type(value)}"
     return None
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text. JSON's ``\\udc80`` escapes can carry lone surrogates, which no
+    encoder takes: an id holding one would make ``quote()`` raise when the next request is built."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_date_time(value: str) -> str | None:
@@ -324,6 +338,8 @@ def _show(value: object) -> str:
         if "?" in value:
             value = value.split("?", 1)[0] + "?<redacted>"
         text = value if len(value) <= 60 else value[:57] + "..."
+        if not _is_text(text):  # a message must be printable on any UTF-8 stream
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return "'" + text.replace("'", "\\'") + "'"
     try:
         text = json.dumps(value)

@@ -44,7 +44,12 @@ SPEC_EXAMPLES = contract.load_spec()["components"]["examples"]
 VARIANT_BODIES = [SPEC_EXAMPLES[f"Export{s.capitalize()}"]["value"] for s in contract.status_variants()]
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["\udc80", "pen\ud800ding", "csv\udfff"]),  # lone surrogates, as JSON can carry
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
@@ -129,6 +134,7 @@ def only_the_tree_escapes(client: AuthenticatedClient) -> None:
             call()
         except QuestionnaireExportsError as exc:
             assert TOKEN not in str(exc)
+            str(exc).encode("utf-8")  # every message can be logged to a UTF-8 stream
 
 
 @PROFILE
@@ -217,3 +223,14 @@ def test_from_dict_of_every_model_raises_only_validation_errors(schema_name: str
         return
     with contextlib.suppress(ResponseValidationError):
         model.from_dict(data)
+
+
+@pytest.mark.parametrize("field", ["id", "status", "format", "requestedAt"])
+def test_a_lone_surrogate_is_refused_before_it_reaches_a_url(field: str) -> None:
+    """An id like ``"\\udc80"`` would make ``quote()`` raise when the next request is built."""
+    body = {**VARIANT_BODIES[0], field: "x\udc80"}
+    client = client_answering(202, {}, json.dumps(body).encode(), raise_on_unexpected_status=True)
+    with pytest.raises(ResponseValidationError) as caught:
+        create_questionnaire_export.sync_detailed(client=client, body=REQUEST)
+    assert caught.value.field == field
+    str(caught.value).encode("utf-8")

@@ -50,7 +50,7 @@ SECRET = "whsec_" + "aG9zdGlsZS1wZWVyLXNlY3JldC0wMDAwMDAwMDAx"
 FAST = Backoff(min_delay=1.0, max_delay=4.0)
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.just("\udc80"),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
@@ -126,6 +126,7 @@ def documented(call: Callable[[], object]) -> None:
         call()
     except QuestionnaireExportsError as exc:
         assert TOKEN not in str(exc) and SECRET not in str(exc)
+        str(exc).encode("utf-8")  # every message can be logged to a UTF-8 stream
 
 
 def waits(script: list[Any]) -> None:

@@ -126,6 +126,7 @@ HOSTILE_BODIES = [
     b'{"id": ' + b"9" * 10_000 + b"}",
     json.dumps({**EXAMPLES["ExportCompleted"], "expiresAt": "0001-01-01T00:00:00+10:60"}).encode(),
     json.dumps({**EXAMPLES["ExportCompleted"], "downloadUrl": "ftp://x/y"}).encode(),
+    json.dumps({**EXAMPLES["ExportPending"], "id": "\udc80"}).encode(),
 ]
 
 
