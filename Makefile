@@ -12,7 +12,7 @@ CONFORMANCE_ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv gen check-gen lint test test-slow serve conformance bench
+.PHONY: help venv gen check-gen lint test test-vendored test-slow serve conformance bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ lint: $(STAMP) ## ruff and mypy --strict on the whole tree, generated package in
 
 test: $(STAMP) check-gen lint ## Everything CI runs: pipeline check, lint, tests (slow ones excluded)
 	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+test-vendored: $(STAMP) ## The vendored client alone (only httpx, attrs) on every CPython >= 3.11 found
+	$(BIN)/python tests/client/vendored/run_matrix.py
 
 test-slow: $(STAMP) ## Long fuzz and soak runs
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)

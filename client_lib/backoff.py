@@ -7,9 +7,10 @@ clock and random source, which is simpler to state here than to assemble from a 
 
 from __future__ import annotations
 
-import email.utils
+import datetime
 import math
 import random
+import re
 from dataclasses import dataclass
 
 # Past this exponent the ceiling is max_delay anyway; capping it avoids float overflow on long waits.
@@ -56,20 +57,68 @@ class Backoff:
         return max(retry_after, self.min_delay)
 
 
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), ``None`` if unusable.
+#: The longest ``Retry-After`` taken at its word (a day); a longer one, or one of more digits, counts as this.
+MAX_RETRY_AFTER = 86_400.0
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_LONG_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TIME = r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+# RFC 9110 section 5.6.7: IMF-fixdate, then the two obsolete forms a recipient must also accept.
+_HTTP_DATES = (
+    re.compile(rf"{_DAY}, (?P<day>[0-9]{{2}}) {_MONTH} (?P<year>[0-9]{{4}}) {_TIME} GMT"),
+    re.compile(rf"{_LONG_DAY}, (?P<day>[0-9]{{2}})-{_MONTH}-(?P<yy>[0-9]{{2}}) {_TIME} GMT"),
+    re.compile(rf"{_DAY} {_MONTH} (?P<day>[ 0-9][0-9]) {_TIME} (?P<year>[0-9]{{4}})"),
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DELAY_SECONDS = re.compile(r"[0-9]+")
 
-    ``now`` is the current Unix time, used only for the HTTP-date form.
+
+def _http_date(text: str, now: float) -> float | None:
+    """The Unix time of an RFC 9110 HTTP-date, or ``None``."""
+    for form in _HTTP_DATES:
+        match = form.fullmatch(text)
+        if match is None:
+            continue
+        fields = match.groupdict()
+        if fields.get("yy") is not None:
+            # RFC 9110: a two-digit year more than 50 years in the future is in the past century.
+            this_year = datetime.datetime.fromtimestamp(now, datetime.UTC).year
+            year = 2000 + int(fields["yy"])
+            year = year - 100 if year > this_year + 50 else year
+        else:
+            year = int(fields["year"])
+        try:
+            when = datetime.datetime(
+                year,
+                _MONTHS.index(fields["month"]) + 1,
+                int(fields["day"]),
+                int(fields["hour"]),
+                int(fields["minute"]),
+                min(int(fields["second"]), 59),  # 60 is a leap second; a second early is close enough
+                tzinfo=datetime.UTC,
+            )
+        except ValueError:  # 31 Feb, hour 25...
+            return None
+        return when.timestamp()
+    return None
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, ``None`` if it is absent or not RFC 9110's.
+
+    Exactly RFC 9110's two forms (section 10.2.3): ``delay-seconds`` (ASCII digits only) or an HTTP-date
+    (IMF-fixdate, or the obsolete RFC 850 and asctime forms). The result is at most ``MAX_RETRY_AFTER``.
+    ``now`` is the current Unix time, used only for the HTTP-date form. Never raises for any ``str``.
     """
     if value is None:
         return None
-    text = value.strip()
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    text = value.strip(" \t")
+    if _DELAY_SECONDS.fullmatch(text) is not None:
+        # More digits than a day has seconds' digits is more than a day; no int() of 5,000 digits.
+        return MAX_RETRY_AFTER if len(text) > 6 else min(float(int(text)), MAX_RETRY_AFTER)
+    if len(text) > 40:
         return None
-    if when.tzinfo is None:
+    when = _http_date(text, now)
+    if when is None:
         return None
-    return max(0.0, when.timestamp() - now)
+    return min(max(0.0, when - now), MAX_RETRY_AFTER)

@@ -6,7 +6,7 @@ webhook secret or the query string (the signature) of a pre-signed download URL.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from ..errors import QuestionnaireExportsError
 from ..models import ExportCompleted, ExportFailed, ExportPending, Problem
@@ -15,11 +15,14 @@ from ..models import ExportCompleted, ExportFailed, ExportPending, Problem
 WebhookRejection = Literal[
     "bad-secret",
     "missing-header",
+    "bad-header",
     "bad-timestamp",
     "timestamp-outside-tolerance",
     "no-matching-signature",
     "invalid-payload",
 ]
+#: Every ``WebhookRejection`` value, for iteration and tests.
+WEBHOOK_REJECTIONS: tuple[WebhookRejection, ...] = get_args(WebhookRejection)
 
 
 class HelperError(QuestionnaireExportsError):
@@ -27,24 +30,36 @@ class HelperError(QuestionnaireExportsError):
 
 
 class ExportApiError(HelperError):
-    """The API answered with a status that retrying cannot fix (400, 401, 404, …)."""
+    """The API answered with a status that retrying cannot fix (400, 401, 404, a proxy's 520, …).
 
-    def __init__(self, operation: str, status_code: int, problem: Problem | None) -> None:
+    ``operation``, ``host``, ``status_code`` and the parsed RFC 9457 ``problem`` (``None`` when the body was
+    none) say which.
+    """
+
+    def __init__(self, operation: str, status_code: int, problem: Problem | None, *, host: str = "") -> None:
         self.operation = operation
+        self.host = host
         self.status_code = status_code
         self.problem = problem
         summary = ""
         if problem is not None:
             detail = problem.detail if isinstance(problem.detail, str) else ""
-            summary = f": {problem.title}" + (f": {detail}" if detail else "")
-        super().__init__(f"{operation}: HTTP {status_code}{summary}")
+            summary = f": {_short(problem.title)}" + (f": {_short(detail)}" if detail else "")
+        where = f" on {host}" if host else ""
+        super().__init__(f"{operation}{where}: HTTP {status_code}{summary}")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class WaitTimeout(HelperError):
-    """The export did not reach a terminal status before the deadline.
+    """The export did not reach a terminal status (or could not be created) before the deadline.
 
-    ``last_export`` is the last export the API returned (``None`` if no poll succeeded) and ``last_status``
-    its ``status``; ``last_error`` describes the last failed poll, if the last poll failed.
+    ``operation`` is the call that was being repeated and ``host`` the API host. ``last_export`` is the last
+    export the API returned (``None`` if no poll succeeded) and ``last_status`` its ``status``;
+    ``last_error`` describes the last failed attempt, if the last attempt failed, and ``last_status_code``
+    is the HTTP status of the last answer (``None`` when the last attempt got none).
     """
 
     def __init__(
@@ -55,6 +70,9 @@ class WaitTimeout(HelperError):
         attempts: int,
         last_export: ExportPending | ExportCompleted | ExportFailed | None,
         last_error: str | None,
+        operation: str = "getQuestionnaireExport",
+        host: str = "",
+        last_status_code: int | None = None,
     ) -> None:
         self.export_id = export_id
         self.elapsed = elapsed
@@ -62,20 +80,37 @@ class WaitTimeout(HelperError):
         self.last_export = last_export
         self.last_status: str | None = last_export.status if last_export is not None else None
         self.last_error = last_error
-        state = f"still {self.last_status}" if self.last_status else "status unknown"
-        tail = f"; last poll: {last_error}" if last_error else ""
-        super().__init__(f"export {export_id}: {state} after {elapsed:.1f}s and {attempts} polls{tail}")
+        self.operation = operation
+        self.host = host
+        self.last_status_code = last_status_code
+        polling = operation == "getQuestionnaireExport"
+        if polling:
+            state = f"export {export_id}: " + (
+                f"still {self.last_status}" if self.last_status else "status unknown"
+            )
+        else:
+            state = "export not created"
+        noun = "polls" if polling else "attempts"
+        tail = f"; last {noun[:-1]}: {last_error}" if last_error else ""
+        where = f" on {host}" if host else ""
+        super().__init__(f"{operation}{where}: {state} after {elapsed:.1f}s and {attempts} {noun}{tail}")
 
 
 class DownloadError(HelperError):
     """The file could not be downloaded; no file was left at the destination.
 
-    ``url`` is the download URL without its query string (the query carries the signature).
+    ``url`` is the download URL without its query string (the query carries the signature);
+    ``status_code`` the storage's HTTP status, if it answered; ``kind`` a ``TRANSPORT_ERROR_KINDS`` value
+    when the storage request got no answer, ``"url"`` for a link no HTTP client can fetch, ``"destination"``
+    for a destination that cannot be written, else ``None``.
     """
 
-    def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str, status_code: int | None = None, kind: str | None = None
+    ) -> None:
         self.url = url
         self.status_code = status_code
+        self.kind = kind
         super().__init__(message)
 
 

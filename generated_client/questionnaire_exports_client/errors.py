@@ -3,9 +3,13 @@
 ``QuestionnaireExportsError`` is the base of every error raised by the package:
 
 - ``UnexpectedStatus``: an undocumented status code, when ``raise_on_unexpected_status`` is set.
+- ``UnexpectedStatus`` is also raised, always, for a status code that is not a standard HTTP status (a
+  proxy's 520 or 499): ``Response.status_code`` is an ``HTTPStatus`` and cannot hold it.
 - ``ResponseValidationError``: a response body that breaks the spec (a field that belongs to another
-  ``status``, a missing or mistyped field, an unknown ``status``...). It names the status and the field and
-  carries the HTTP status code and the raw body, so nothing is lost.
+  ``status``, a missing or mistyped field, an unknown ``status``, JSON that is not JSON or is nested too
+  deep...). It names the status and the field and carries the HTTP status code and the raw body.
+- ``TransportError``: the request got no HTTP answer (DNS, refused connection, TLS, timeout, reset...). It
+  carries the operation, the ``kind`` and the ``host``, never the token; the httpx error is its ``__cause__``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,37 @@ class UnexpectedStatus(QuestionnaireExportsError):
         self.content = content
 
         super().__init__(f"Unexpected status code: {status_code} ({len(content)} bytes of content)")
+
+
+#: The kinds of ``TransportError``, stable values to branch on or count in metrics.
+TRANSPORT_ERROR_KINDS = (
+    "dns",  # the host name did not resolve
+    "refused",  # nothing listens on the port
+    "tls",  # the TLS handshake or certificate verification failed
+    "connect",  # any other failure to connect (unreachable network, ...)
+    "connect-timeout",  # no connection within the timeout: the request was not sent
+    "timeout",  # the request went out but no complete answer came in time
+    "network",  # the connection broke while sending or receiving
+    "protocol",  # the peer did not speak valid HTTP
+    "proxy",  # the proxy refused or failed
+    "other",  # any other httpx error (decoding, too many redirects, unsupported scheme)
+)
+
+
+class TransportError(QuestionnaireExportsError):
+    """The request got no usable HTTP answer.
+
+    Attributes:
+        operation: the operation called, e.g. ``get_questionnaire_export``.
+        kind: one of ``TRANSPORT_ERROR_KINDS``.
+        host: the host the request was for.
+    """
+
+    def __init__(self, operation: str, kind: str, host: str, detail: str) -> None:
+        self.operation = operation
+        self.kind = kind
+        self.host = host
+        super().__init__(f"{operation} on {host or '<unknown host>'}: {kind}: {detail}")
 
 
 class ResponseValidationError(QuestionnaireExportsError):
@@ -52,4 +87,10 @@ class ResponseValidationError(QuestionnaireExportsError):
         )
 
 
-__all__ = ["QuestionnaireExportsError", "ResponseValidationError", "UnexpectedStatus"]
+__all__ = [
+    "TRANSPORT_ERROR_KINDS",
+    "QuestionnaireExportsError",
+    "ResponseValidationError",
+    "TransportError",
+    "UnexpectedStatus",
+]

@@ -11,6 +11,7 @@ naming the status and the field.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,16 +22,38 @@ from .errors import ResponseValidationError
 T = TypeVar("T")
 
 # ASCII digits only: Python's \d also matches other scripts' digits, which RFC 3339 does not allow.
+# _DATE_TIME is the shape (for the message), _STRICT_DATE_TIME the ranges (hours, minutes, offsets).
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+_STRICT_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt](?:[01]\d|2[0-3]):[0-5]\d:(?P<second>[0-5]\d|60)(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _NO_SPACE = re.compile(r"[^\x00-\x20\x7f<>\"{}|\\^`]*")
+
+# RFC 3986 section 3, as ABNF says it (appendix A); the host of an IP-literal is checked by ipaddress.
+_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+_REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+_USERINFO = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*"
+_URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:"
+    rf"(?:"
+    rf"//(?:{_USERINFO}@)?(?P<host>\[[^\]/?#@]*\]|{_REG_NAME})(?::[0-9]*)?(?:/{_PCHAR}*)*"
+    rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
+    rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
+    rf"|"
+    rf")"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:\#(?:{_PCHAR}|[/?])*)?",
+    re.ASCII,
+)
+_IP_FUTURE = re.compile(r"[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+", re.ASCII)
 
 
 class Field:
     """How one field of a model is checked: its kind and, where the spec gives them, its constraints."""
 
-    __slots__ = ("choices", "kind", "maximum", "min_length", "minimum")
+    __slots__ = ("choices", "kind", "maximum", "min_length", "minimum", "pattern")
 
     def __init__(
         self,
@@ -40,12 +63,16 @@ class Field:
         min_length: int = 0,
         minimum: float | None = None,
         maximum: float | None = None,
+        pattern: str | None = None,
     ) -> None:
         self.kind = kind
         self.choices = tuple(choices)
         self.min_length = min_length
         self.minimum = minimum
         self.maximum = maximum
+        # The spec's `pattern` (an ECMA-262 regex; the spec keeps to the part Python reads alike), unanchored
+        # as JSON Schema says.
+        self.pattern = re.compile(pattern) if pattern is not None else None
 
 
 class Shape:
@@ -122,20 +149,17 @@ _FAST_DATE_TIME = re.compile(
     r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
     re.ASCII,
 )
-_FAST_URI = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\x00-\x20\x7f<>\"{}|\\^`]+[^\x00-\x20\x7f<>\"{}|\\^`]*"
-)
 
 
 def _fast_predicate(spec: Field) -> Callable[[object], bool]:
     """A predicate that accepts only values ``_check_value`` accepts (it may refuse some that it would accept)."""
     kind, min_length = spec.kind, spec.min_length
+    if spec.pattern is not None:
+        return lambda v: _check_value(spec, v) is None
     if kind == "string":
-        return lambda v: type(v) is str and len(v) >= min_length
+        return lambda v: type(v) is str and len(v) >= min_length and (v.isascii() or _is_text(v))
     if kind == "date-time":
         return _fast_date_time
-    if kind == "uri":
-        return lambda v: type(v) is str and len(v) >= min_length and _FAST_URI.fullmatch(v) is not None
     if kind in ("const", "enum"):
         choices = frozenset(c for c in spec.choices if type(c) is str)
         if len(choices) == len(spec.choices):
@@ -175,9 +199,14 @@ def _check_value(spec: Field, value: object) -> str | None:
     if kind in _STRING_KINDS:
         if not isinstance(value, str):
             return f"must be a string, got {_describe(value)}"
+        if not _is_text(value):
+            return "must be Unicode text, got a string with a lone surrogate (a \\ud800-style escape)"
         if len(value) < spec.min_length:
             return f"must have at least {spec.min_length} character(s), got {_show(value)}"
-        return _STRING_KINDS[kind](value)
+        problem = _STRING_KINDS[kind](value)
+        if problem is None and spec.pattern is not None and spec.pattern.search(value) is None:
+            return f"must match the pattern {spec.pattern.pattern}, got {_show(value)}"
+        return problem
     if kind == "const":
         expected = spec.choices[0]
         if type(value) is not type(expected) or value != expected:
@@ -202,14 +231,29 @@ def _check_value(spec: Field, value: object) -> str | None:
     return None
 
 
+def _is_text(value: str) -> bool:
+    """Whether ``value`` is Unicode text. JSON's ``\\udc80`` escapes can carry lone surrogates, which no
+    encoder takes: an id holding one would make ``quote()`` raise when the next request is built."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_date_time(value: str) -> str | None:
     if _DATE_TIME.fullmatch(value) is None:
         return f"must be an RFC 3339 date-time with a time-zone offset, got {_show(value)}"
+    strict = _STRICT_DATE_TIME.fullmatch(value)
+    if strict is not None and strict.group("second") == "60":
+        return f"must be an RFC 3339 date-time without a leap second (Python cannot hold one), got {_show(value)}"
     try:
-        parse_datetime(value)
+        ok = strict is not None and bool(parse_datetime(value))
     except ValueError:
-        return f"must be a valid RFC 3339 date-time, got {_show(value)}"
-    return None
+        ok = False
+    return None if ok else f"must be a valid RFC 3339 date-time, got {_show(value)}"
 
 
 def _check_date(value: str) -> str | None:
@@ -221,13 +265,30 @@ def _check_date(value: str) -> str | None:
 
 
 def _check_uri(value: str) -> str | None:
-    scheme = _SCHEME.match(value)
-    rest = value[scheme.end() :] if scheme else ""
-    if scheme is None or not rest or _NO_SPACE.fullmatch(value) is None or rest in ("//", "///"):
+    """RFC 3986's ``URI`` (absolute, fragment allowed), and a host whenever there is an authority.
+
+    Stricter than RFC 3986 in one respect, on purpose: ``http://:80`` and ``http://user@`` (an authority with an
+    empty host) are refused, since no client can fetch them.
+    """
+    match = _URI.fullmatch(value)
+    if match is None or not _valid_ip_literal(match.group("host")):
         return f"must be an absolute URI, got {_show(value)}"
-    if rest.startswith("//") and rest[2:].split("/", 1)[0].split("?", 1)[0] == "":
+    if match.group("host") == "":
         return f"must be an absolute URI with a host, got {_show(value)}"
     return None
+
+
+def _valid_ip_literal(host: str | None) -> bool:
+    if host is None or not host.startswith("["):
+        return True
+    inside = host[1:-1]
+    if _IP_FUTURE.fullmatch(inside) is not None:
+        return True
+    try:
+        ipaddress.IPv6Address(inside)
+    except ValueError:
+        return False
+    return "%" not in inside  # a zone id needs RFC 6874's %25, which RFC 3986 does not know
 
 
 def _check_uri_reference(value: str) -> str | None:
@@ -277,9 +338,17 @@ def _show(value: object) -> str:
         if "?" in value:
             value = value.split("?", 1)[0] + "?<redacted>"
         text = value if len(value) <= 60 else value[:57] + "..."
+        if not _is_text(text):  # a message must be printable on any UTF-8 stream
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return "'" + text.replace("'", "\\'") + "'"
     try:
         text = json.dumps(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         text = type(value).__name__
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def brief(error: BaseException) -> str:
+    """A short description of a parsing error (``json`` messages hold positions, never the body)."""
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -172,16 +172,24 @@ def _matrix() -> Iterator[tuple[str, Any, str, str | None]]:
                         f"status={status}: field {field} must be {problem}, got '{stamp}'",
                         field,
                     )
-    for url, shown in (
-        ("/exports/1.csv?signature=abc", "'/exports/1.csv?<redacted>'"),
-        ("exports.csv", "'exports.csv'"),
-        ("https://", "'https://'"),
-        ("https://host/a b", "'https://host/a b'"),
+    pattern = contract.load_spec()["components"]["schemas"]["ExportCompleted"]["properties"]["downloadUrl"]
+    for url, shown, problem in (
+        ("/exports/1.csv?signature=abc", "'/exports/1.csv?<redacted>'", "be an absolute URI"),
+        ("exports.csv", "'exports.csv'", "be an absolute URI"),
+        ("https://", "'https://'", "be an absolute URI with a host"),
+        ("https://host/a b", "'https://host/a b'", "be an absolute URI"),
+        ("javascript:alert(1)", "'javascript:alert(1)'", f"match the pattern {pattern['pattern']}"),
+        (
+            "ftp://files.example/x.csv",
+            "'ftp://files.example/x.csv'",
+            f"match the pattern {pattern['pattern']}",
+        ),
+        ("data:text/html,<b>x</b>", "'data:text/html,<b>x</b>'", "be an absolute URI"),
     ):
         yield (
             f"downloadUrl {url!r}",
             {**EXAMPLES["completed"], "downloadUrl": url},
-            f"status=completed: field downloadUrl must be an absolute URI, got {shown}",
+            f"status=completed: field downloadUrl must {problem}, got {shown}",
             "downloadUrl",
         )
     yield (

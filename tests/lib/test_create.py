@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from questionnaire_exports_client import TransportError
 from questionnaire_exports_client.lib import (
     Backoff,
     ExportApiError,
@@ -19,7 +20,7 @@ from questionnaire_exports_client.lib import (
 )
 from questionnaire_exports_client.models import ExportCompleted, ExportPending
 
-from .conftest import FakeTime, ScriptedApi, export_body, fail, ok, spec_example
+from .conftest import TOKEN, FakeTime, ScriptedApi, export_body, fail, ok, spec_example
 
 QUESTIONNAIRE_ID = spec_example("CreateCsv")["questionnaireId"]
 FAST = Backoff(min_delay=1.0, max_delay=4.0)
@@ -50,12 +51,39 @@ def test_create_repeats_when_not_processed(api: ScriptedApi, fake_time: FakeTime
     assert fake_time.sleeps == [5.0]
 
 
-def test_create_repeats_after_a_refused_connection(api: ScriptedApi, fake_time: FakeTime) -> None:
-    api.add(httpx.ConnectError("refused"), accepted())
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("[Errno 101] Network is unreachable"), httpx.ConnectTimeout("timed out")],
+    ids=["unreachable", "connect-timeout"],
+)
+def test_create_repeats_after_a_connection_that_was_never_made(
+    api: ScriptedApi, fake_time: FakeTime, failure: Exception
+) -> None:
+    api.add(failure, accepted())
     assert isinstance(
         create_export(api.client(), QUESTIONNAIRE_ID, format_="csv", timeout=60, **timing(fake_time)),
         ExportPending,
     )
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "refused"),
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "dns"),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "tls"),
+    ],
+    ids=["refused", "dns", "tls"],
+)
+def test_create_and_wait_fails_fast_on_what_will_not_heal(
+    api: ScriptedApi, fake_time: FakeTime, failure: Exception, kind: str
+) -> None:
+    api.add(failure)
+    with pytest.raises(TransportError) as caught:
+        create_and_wait(api.client(), QUESTIONNAIRE_ID, format_="csv", timeout=300, **timing(fake_time))
+    assert len(api.requests) == 1 and fake_time.sleeps == []
+    assert caught.value.kind == kind and caught.value.host == "api.test"
+    assert "create_questionnaire_export on api.test" in str(caught.value) and TOKEN not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -67,9 +95,10 @@ def test_create_does_not_repeat_when_it_may_have_been_processed(
     api: ScriptedApi, fake_time: FakeTime, failure: Any
 ) -> None:
     api.add(failure)
-    with pytest.raises((httpx.ReadTimeout, ExportApiError)):
+    with pytest.raises((TransportError, ExportApiError)) as caught:
         create_export(api.client(), QUESTIONNAIRE_ID, format_="csv", timeout=60, **timing(fake_time))
     assert len(api.requests) == 1
+    assert "api.test" in str(caught.value)
 
 
 def test_bad_request_is_reported_with_its_problem(api: ScriptedApi, fake_time: FakeTime) -> None:
@@ -79,7 +108,7 @@ def test_bad_request_is_reported_with_its_problem(api: ScriptedApi, fake_time: F
     assert caught.value.status_code == 400
     assert (
         str(caught.value)
-        == "createQuestionnaireExport: HTTP 400: Bad Request: format: must be one of original, csv"
+        == "createQuestionnaireExport on api.test: HTTP 400: Bad Request: format: must be one of original, csv"
     )
 
 
@@ -88,6 +117,9 @@ def test_create_gives_up_at_the_deadline(api: ScriptedApi, fake_time: FakeTime) 
     with pytest.raises(WaitTimeout) as caught:
         create_export(api.client(), QUESTIONNAIRE_ID, format_="csv", timeout=10, **timing(fake_time))
     assert fake_time.sleeps == [4.0, 4.0] and caught.value.last_error == "HTTP 429"
+    assert caught.value.last_status_code == 429 and caught.value.host == "api.test"
+    assert str(caught.value).startswith("createQuestionnaireExport on api.test: export not created after ")
+    assert str(caught.value).endswith(" and 3 attempts; last attempt: HTTP 429")
 
 
 def test_one_deadline_covers_create_and_wait(api: ScriptedApi, fake_time: FakeTime) -> None:

@@ -182,8 +182,9 @@ def test_storage_client_carrying_the_token_is_refused(api: ScriptedApi, tmp_path
 
 
 def test_bad_arguments_are_rejected(api: ScriptedApi, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(DownloadError, match="does not exist") as caught:
         download_export(api.client(), example_export(), tmp_path / "missing" / "f", http=Storage().client())
+    assert caught.value.kind == "destination"
     pending = ExportPending.from_dict(export_body("pending"))
     with pytest.raises(TypeError, match="ExportCompleted"):
         download_export(api.client(), pending, tmp_path / "f")  # type: ignore[arg-type]

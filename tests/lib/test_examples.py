@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import csv
+import http.client
+import importlib.util
+import io
+import json
 import os
+import re
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +24,8 @@ from questionnaire_exports_client.lib import sign_webhook
 
 from reference_server.seed import EXPORT_COLUMNS, FAILING_QUESTIONNAIRE_ID, SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import running_server
+
+from .conftest import spec_example
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TOKEN = "example-token-c0ffee"
@@ -170,3 +180,90 @@ def test_documented_five_lines_download_a_csv(tmp_path: Path, monkeypatch: pytes
     path = tmp_path / result.stdout.strip()
     with path.open(encoding="utf-8-sig", newline="") as handle:
         assert next(csv.reader(handle)) == list(EXPORT_COLUMNS)
+
+
+def load_receiver_example() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "webhook_receiver_example", EXAMPLES / "webhook_receiver.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def delivery(index: int, run: int) -> tuple[bytes, dict[str, str]]:
+    """A signed delivery of export ``export-<index>`` (completed when even, failed when odd)."""
+    data = spec_example("ExportCompletedEvent" if index % 2 == 0 else "ExportFailedEvent")
+    data["export"]["id"] = f"export-{index}"
+    body = json.dumps(data).encode()
+    return body, sign_webhook(body, WEBHOOK_SECRET, msg_id=f"msg_{run}_{index}", timestamp=int(time.time()))
+
+
+EVENT_LINE = re.compile(
+    r"completed: export export-\d; GET it for a download link|failed: export export-\d: .+"
+)
+
+
+def post(port: int, body: bytes, headers: dict[str, str]) -> int:
+    """One POST with the standard library (cheaper than an httpx client per thread)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/", body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+class Senders:
+    """Sends deliveries, four of them at the same moment, and collects the statuses."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+        self._barrier = threading.Barrier(4)
+
+    def send(self, body: bytes, headers: dict[str, str], together: bool = False) -> None:
+        if together:
+            self._barrier.wait(timeout=10)
+        status = post(self.port, body, headers)
+        with self._lock:
+            self.statuses.append(status)
+
+
+@pytest.mark.timeout(120)
+def test_webhook_receiver_has_no_race_in_200_runs() -> None:
+    """The example's own Receiver and serve loop, in-process (a subprocess per run would take minutes).
+
+    Each run sends a forged delivery and then one delivery twice, one after the other, and then four
+    distinct deliveries at once from four threads, with ``max_events=5``. Every run must print exactly one
+    whole rejection line and five whole event lines, each once, and stop by itself once the fifth is out.
+    """
+    example = load_receiver_example()
+    for run in range(200):
+        out = io.StringIO()
+        server = example.Receiver(("127.0.0.1", 0), WEBHOOK_SECRET, 5, out)
+        # How often the loop looks at its limits: the example's 0.2 s would cost 40 s over 200 runs.
+        server.timeout = 0.01
+        loop = threading.Thread(target=example.serve, args=(server, 30.0))
+        loop.start()
+        senders = Senders(server.server_address[1])
+        body, headers = delivery(4, run)
+        senders.send(body, {**headers, "svix-signature": "v1,AAAA"})
+        senders.send(body, headers)
+        senders.send(body, headers)  # the repeat: answered 204, printed once
+        threads = [threading.Thread(target=senders.send, args=(*delivery(i, run), True)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        loop.join(timeout=30)
+        alive = loop.is_alive()
+        server.server_close()
+        lines = out.getvalue().splitlines()
+        assert not alive, f"run {run}: the receiver did not stop after max_events"
+        assert sorted(senders.statuses) == [204] * 6 + [400], f"run {run}: {senders.statuses}"
+        assert len(lines) == 6 and lines[0].startswith("rejected: webhook rejected (no-matching-signature)")
+        assert all(EVENT_LINE.fullmatch(line) for line in lines[1:]), f"run {run}: {lines}"
+        assert len(set(lines[1:])) == 5, f"run {run}: {lines}"

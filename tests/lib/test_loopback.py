@@ -13,12 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from questionnaire_exports_client import AuthenticatedClient
+from questionnaire_exports_client import AuthenticatedClient, TransportError
 from questionnaire_exports_client.lib import (
     Backoff,
     ExportApiError,
     Poll,
-    WaitTimeout,
     create_and_wait,
     create_and_wait_async,
     create_export,
@@ -149,17 +148,21 @@ def test_rate_limit_retry_after_is_honoured() -> None:
     assert limited and all(p.next_delay is not None and p.next_delay >= 1.0 for p in limited)
 
 
-def test_server_gone_is_retried_until_the_deadline() -> None:
+def test_server_gone_ends_the_wait_at_once() -> None:
+    """A refused connection will not heal within a wait: it is reported at once, with the host, not retried."""
+    polls: list[Poll] = []
     with (
         running_server(tokens=(TOKEN,), export_delay=30, in_memory=True) as handle,
         client_for(handle) as client,
     ):
         created = create_export(client, SPREADSHEET_QUESTIONNAIRE_ID, format_="csv", timeout=5)
         handle.stop()
-        with pytest.raises(WaitTimeout) as caught:
-            wait_for_export(client, created.id, timeout=0.5, backoff=QUICK, rng=random.Random(0))
-    # That no sleep passes the deadline is proven with an injected clock in test_wait.py, not timed here.
-    assert caught.value.last_error == "ConnectError" and caught.value.attempts > 1
+        with pytest.raises(TransportError) as caught:
+            wait_for_export(
+                client, created.id, timeout=300, backoff=QUICK, rng=random.Random(0), on_poll=polls.append
+            )
+    assert caught.value.kind == "refused" and caught.value.host == "127.0.0.1" and polls == []
+    assert TOKEN not in str(caught.value)
 
 
 def test_logs_never_show_the_token_or_a_link_signature(

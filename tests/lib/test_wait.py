@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import ssl
 from typing import Any
 
 import httpx
 import pytest
-from questionnaire_exports_client.errors import ResponseValidationError
+from questionnaire_exports_client.errors import ResponseValidationError, TransportError
 from questionnaire_exports_client.lib import (
     Backoff,
     ExportApiError,
@@ -112,11 +114,13 @@ def test_retry_after_beyond_deadline_gives_up_without_sleeping(api: ScriptedApi,
         fail(502),
         fail(503),
         fail(504),
-        httpx.ConnectError("connection refused"),
+        httpx.ConnectError("[Errno 113] No route to host"),
+        httpx.ConnectTimeout("connect timed out"),
         httpx.ReadTimeout("read timed out"),
+        httpx.ReadError("connection reset by peer"),
         httpx.RemoteProtocolError("peer closed connection"),
     ],
-    ids=["502", "503", "504", "connect", "read-timeout", "protocol"],
+    ids=["502", "503", "504", "connect", "connect-timeout", "read-timeout", "reset", "protocol"],
 )
 def test_transient_failures_are_retried(api: ScriptedApi, fake_time: FakeTime, failure: Any) -> None:
     api.add(failure, failure, ok("completed"))
@@ -219,7 +223,7 @@ def test_empty_export_id_is_rejected(api: ScriptedApi) -> None:
 
 
 def test_async_twin_follows_the_same_schedule(api: ScriptedApi, fake_time: FakeTime) -> None:
-    api.add(fail(429, retry_after="3"), httpx.ConnectError("refused"), ok("pending"), ok("completed"))
+    api.add(fail(429, retry_after="3"), httpx.ReadTimeout("slow"), ok("pending"), ok("completed"))
     polls: list[Poll] = []
 
     async def run() -> Any:
@@ -239,7 +243,7 @@ def test_async_twin_follows_the_same_schedule(api: ScriptedApi, fake_time: FakeT
     assert isinstance(result, ExportCompleted)
     assert fake_time.sleeps[0] == 3.0
     assert all(FAST.min_delay <= s <= FAST.max_delay for s in fake_time.sleeps[1:])
-    assert [p.error for p in polls] == ["HTTP 429", "ConnectError", None, None]
+    assert [p.error for p in polls] == ["HTTP 429", "timeout (ReadTimeout)", None, None]
 
 
 def test_async_twin_times_out(api: ScriptedApi, fake_time: FakeTime) -> None:
@@ -260,3 +264,78 @@ def test_async_twin_times_out(api: ScriptedApi, fake_time: FakeTime) -> None:
         asyncio.run(run())
     api.script.clear()
     assert fake_time.now - start <= 10
+
+
+def _chained(cause: BaseException, message: str) -> httpx.ConnectError:
+    """A ConnectError as httpx raises it: the socket or ssl error is its cause."""
+    try:
+        raise httpx.ConnectError(message) from cause
+    except httpx.ConnectError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (_chained(socket.gaierror(-2, "Name or service not known"), "[Errno -2] lookup failed"), "dns"),
+        (_chained(ConnectionRefusedError(111, "Connection refused"), "[Errno 111]"), "refused"),
+        (_chained(ssl.SSLCertVerificationError("certificate verify failed"), "handshake"), "tls"),
+    ],
+    ids=["dns", "refused", "tls"],
+)
+def test_what_will_not_heal_ends_the_wait_at_once(
+    api: ScriptedApi, fake_time: FakeTime, failure: Exception, kind: str
+) -> None:
+    api.add(failure)
+    with pytest.raises(TransportError) as caught:
+        wait(api, fake_time, timeout=300)
+    assert caught.value.kind == kind and caught.value.host == "api.test" and fake_time.sleeps == []
+    assert str(caught.value).startswith(f"get_questionnaire_export on api.test: {kind}: ConnectError")
+    assert caught.value.__cause__ is failure
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 520, 499])
+def test_permanent_statuses_end_the_wait_at_once(api: ScriptedApi, fake_time: FakeTime, status: int) -> None:
+    api.add(fail(status))
+    with pytest.raises(ExportApiError) as caught:
+        wait(api, fake_time, timeout=300)
+    assert caught.value.status_code == status and fake_time.sleeps == []
+    assert str(caught.value).startswith(f"getQuestionnaireExport on api.test: HTTP {status}")
+
+
+def test_rejected_body_ends_the_wait_at_once(api: ScriptedApi, fake_time: FakeTime) -> None:
+    api.add(ok("completed", downloadUrl="javascript:alert(1)"))
+    with pytest.raises(ResponseValidationError) as caught:
+        wait(api, fake_time, timeout=300)
+    assert caught.value.field == "downloadUrl" and caught.value.status_code == 200
+    assert caught.value.__notes__ == ["in getQuestionnaireExport on api.test"]
+
+
+def test_async_wait_fails_fast_too(api: ScriptedApi, fake_time: FakeTime) -> None:
+    api.add(_chained(socket.gaierror(-2, "Name or service not known"), "lookup failed"))
+
+    async def run() -> Any:
+        return await wait_for_export_async(
+            api.client(), EXPORT_ID, timeout=300, clock=fake_time.clock, sleep=fake_time.async_sleep
+        )
+
+    with pytest.raises(TransportError) as caught:
+        asyncio.run(run())
+    assert caught.value.kind == "dns" and fake_time.sleeps == []
+
+
+def test_wait_timeout_names_operation_host_and_last_status(api: ScriptedApi, fake_time: FakeTime) -> None:
+    api.add(ok("pending"), *[fail(503) for _ in range(10)])
+    with pytest.raises(WaitTimeout) as caught:
+        wait(api, fake_time, timeout=FAST.min_delay * 2.5)
+    api.script.clear()
+    error = caught.value
+    assert (error.operation, error.host, error.last_status_code) == (
+        "getQuestionnaireExport",
+        "api.test",
+        503,
+    )
+    assert str(error).startswith(
+        f"getQuestionnaireExport on api.test: export {EXPORT_ID}: still pending after "
+    )
+    assert str(error).endswith("; last poll: HTTP 503")

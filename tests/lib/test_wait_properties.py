@@ -30,7 +30,7 @@ def reply(kind: str, retry_after: str | None) -> Any:
     if kind in ("pending", "completed"):
         return ok(kind)
     if kind == "connect":
-        return httpx.ConnectError("refused")
+        return httpx.ReadError("connection reset by peer")
     return fail(int(kind), retry_after)
 
 

@@ -122,3 +122,29 @@ def test_generator_and_ruff_are_pinned_exactly() -> None:
     assert "openapi-python-client==0.29.1" in lock
     assert any(line.startswith("ruff==") for line in lock)
     assert "GENERATOR_VERSION=0.29.1" in (ROOT / "generate.sh").read_text()
+
+
+def _patterns_in_spec() -> dict[tuple[str, str], str]:
+    """``(schema, property) -> pattern`` for every inline property of a component schema that has one."""
+    found = {}
+    for schema_name, schema in contract.load_spec()["components"]["schemas"].items():
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance(prop, dict) and "pattern" in prop:
+                found[(schema_name, name)] = prop["pattern"]
+    return found
+
+
+def test_every_spec_pattern_is_in_the_shape_tables() -> None:
+    """The spec's ``pattern`` reaches the client's checks, read from the spec (no scheme list in Python)."""
+    import importlib
+
+    patterns = _patterns_in_spec()
+    assert patterns, "the spec has no pattern: this test would prove nothing"
+    for (schema_name, name), pattern in patterns.items():
+        module = importlib.import_module(f"questionnaire_exports_client.models.{_snake(schema_name)}")
+        field = module._SHAPE.fields[name]
+        assert field.pattern is not None and field.pattern.pattern == pattern, (schema_name, name)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))

@@ -4,9 +4,11 @@ Kept in ``client_lib/`` and copied into the package by ``generate.sh``, so vendo
 folder brings them along. They need only httpx, attrs and the standard library.
 """
 
-from .backoff import Backoff, parse_retry_after
-from .download import EXPIRED_LINK_STATUSES, download_export
+from ._calls import IDEMPOTENT_RETRY_KINDS, UNSENT_RETRY_KINDS
+from .backoff import MAX_RETRY_AFTER, Backoff, parse_retry_after
+from .download import EXPIRED_LINK_STATUSES, download_export, download_export_async
 from .errors import (
+    WEBHOOK_REJECTIONS,
     DownloadError,
     ExportApiError,
     HelperError,
@@ -27,12 +29,16 @@ from .waiting import (
     wait_for_export,
     wait_for_export_async,
 )
-from .webhooks import WebhookEvent, sign_webhook, verify_webhook
+from .webhooks import WebhookEvent, WebhookVerifier, sign_webhook, verify_webhook
 
 __all__ = [
     "CREATE_RETRY_STATUSES",
     "EXPIRED_LINK_STATUSES",
+    "IDEMPOTENT_RETRY_KINDS",
+    "MAX_RETRY_AFTER",
     "POLL_RETRY_STATUSES",
+    "UNSENT_RETRY_KINDS",
+    "WEBHOOK_REJECTIONS",
     "Backoff",
     "DownloadError",
     "ExportApiError",
@@ -43,11 +49,13 @@ __all__ = [
     "WebhookEvent",
     "WebhookRejection",
     "WebhookVerificationError",
+    "WebhookVerifier",
     "create_and_wait",
     "create_and_wait_async",
     "create_export",
     "create_export_async",
     "download_export",
+    "download_export_async",
     "parse_retry_after",
     "redact_url",
     "sign_webhook",

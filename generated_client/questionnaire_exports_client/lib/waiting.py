@@ -1,8 +1,11 @@
 """Waiting for an export to finish: ``wait_for_export`` and ``create_and_wait``, sync and async.
 
 The first poll goes out at once; later polls follow the ``Backoff`` schedule, honour ``Retry-After`` on
-429/503 and retry transient failures (connection errors, 502/503/504), all within one total deadline that
-no sleep ever passes. Each request's own duration is bounded by the client's httpx timeout.
+429/503 and retry what can heal (timeouts, lost connections, 502/503/504), all within one total deadline
+that no sleep ever passes. What will not heal ends the wait at once: a host name that does not resolve, a
+refused connection, a TLS failure (``TransportError``), 400/401/403/404 (``ExportApiError``) and a body that
+breaks the spec (``ResponseValidationError``). Each request's own duration is bounded by the client's httpx
+timeout.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from ..client import AuthenticatedClient
 from ..models import CreateQuestionnaireExportRequest, ExportCompleted, ExportFailed, ExportPending
 from ..models.export_format import ExportFormat
 from ._calls import (
-    IDEMPOTENT_RETRY_EXCEPTIONS,
-    UNSENT_RETRY_EXCEPTIONS,
+    IDEMPOTENT_RETRY_KINDS,
+    UNSENT_RETRY_KINDS,
     Transient,
     call_async,
     call_sync,
+    host_of,
     interpret,
 )
 from .backoff import Backoff
@@ -65,13 +69,16 @@ class _Waiter:
         export_id: str,
         schedule: Schedule,
         on_poll: Callable[[Poll], None] | None,
+        host: str,
     ) -> None:
         if not isinstance(export_id, str) or not export_id:
             raise ValueError("export_id must be a non-empty string")
         self.export_id = export_id
+        self.host = host
         self._schedule = schedule
         self._on_poll = on_poll
         self._last_export: ExportStatus | None = None
+        self._last_status_code: int | None = None
 
     def begin(self) -> None:
         self._schedule.start_attempt()
@@ -80,10 +87,12 @@ class _Waiter:
         """The terminal export, or the delay before the next poll; raises ``WaitTimeout`` at the deadline."""
         if isinstance(outcome, Transient):
             error: str | None = outcome.description
+            self._last_status_code = outcome.status_code
             delay = self._schedule.next_delay(outcome.retry_after)
         else:
             error = None
             self._last_export = outcome
+            self._last_status_code = 200
             terminal = isinstance(outcome, ExportCompleted | ExportFailed)
             delay = None if terminal else self._schedule.next_delay(None)
         if self._on_poll is not None:
@@ -106,6 +115,9 @@ class _Waiter:
                 attempts=self._schedule.attempts,
                 last_export=self._last_export,
                 last_error=error,
+                operation=_GET,
+                host=self.host,
+                last_status_code=self._last_status_code,
             )
         return delay
 
@@ -113,32 +125,46 @@ class _Waiter:
 def _poll_sync(
     client: AuthenticatedClient, export_id: str, retry_statuses: Collection[int]
 ) -> ExportStatus | Transient:
+    host = host_of(client)
     response = call_sync(
         _GET,
+        host,
         lambda: get_questionnaire_export.sync_detailed(export_id, client=client),
         retry_statuses,
-        IDEMPOTENT_RETRY_EXCEPTIONS,
+        IDEMPOTENT_RETRY_KINDS,
     )
     if isinstance(response, Transient):
         return response
     return interpret(
-        _GET, response, (ExportPending, ExportCompleted, ExportFailed), retry_statuses, wall_now=time.time()
+        _GET,
+        host,
+        response,
+        (ExportPending, ExportCompleted, ExportFailed),
+        retry_statuses,
+        wall_now=time.time(),
     )
 
 
 async def _poll_async(
     client: AuthenticatedClient, export_id: str, retry_statuses: Collection[int]
 ) -> ExportStatus | Transient:
+    host = host_of(client)
     response = await call_async(
         _GET,
+        host,
         lambda: get_questionnaire_export.asyncio_detailed(export_id, client=client),
         retry_statuses,
-        IDEMPOTENT_RETRY_EXCEPTIONS,
+        IDEMPOTENT_RETRY_KINDS,
     )
     if isinstance(response, Transient):
         return response
     return interpret(
-        _GET, response, (ExportPending, ExportCompleted, ExportFailed), retry_statuses, wall_now=time.time()
+        _GET,
+        host,
+        response,
+        (ExportPending, ExportCompleted, ExportFailed),
+        retry_statuses,
+        wall_now=time.time(),
     )
 
 
@@ -186,11 +212,12 @@ def wait_for_export(
 
     Returns the terminal model (a failed export is returned, not raised). Raises ``WaitTimeout`` (with the
     last status seen) when ``timeout`` seconds pass first, ``ExportApiError`` on a permanent error such as
-    401 or 404, and ``ResponseValidationError`` when a body breaks the spec. ``clock``, ``sleep`` and
+    401 or 404, ``TransportError`` when the host does not resolve, refuses the connection or fails TLS, and
+    ``ResponseValidationError`` when a body breaks the spec. ``clock``, ``sleep`` and
     ``rng`` exist so that tests can control time and jitter.
     """
     schedule = Schedule(timeout, backoff or Backoff(), clock, rng)
-    return _run_sync(client, _Waiter(export_id, schedule, on_poll), retry_statuses, sleep)
+    return _run_sync(client, _Waiter(export_id, schedule, on_poll, host_of(client)), retry_statuses, sleep)
 
 
 async def wait_for_export_async(
@@ -207,7 +234,9 @@ async def wait_for_export_async(
 ) -> TerminalExport:
     """The async twin of ``wait_for_export``."""
     schedule = Schedule(timeout, backoff or Backoff(), clock, rng)
-    return await _run_async(client, _Waiter(export_id, schedule, on_poll), retry_statuses, sleep)
+    return await _run_async(
+        client, _Waiter(export_id, schedule, on_poll, host_of(client)), retry_statuses, sleep
+    )
 
 
 def _create_request(questionnaire_id: str, format_: ExportFormat) -> CreateQuestionnaireExportRequest:
@@ -216,13 +245,16 @@ def _create_request(questionnaire_id: str, format_: ExportFormat) -> CreateQuest
     return CreateQuestionnaireExportRequest(questionnaire_id=questionnaire_id, format_=format_)
 
 
-def _create_timeout(schedule: Schedule, last: Transient) -> WaitTimeout:
+def _create_timeout(schedule: Schedule, last: Transient, host: str) -> WaitTimeout:
     return WaitTimeout(
         "(not created)",
         elapsed=schedule.elapsed(),
         attempts=schedule.attempts,
         last_export=None,
         last_error=last.description,
+        operation=_CREATE,
+        host=host,
+        last_status_code=last.status_code,
     )
 
 
@@ -239,29 +271,35 @@ def create_export(
 ) -> ExportPending:
     """Create an export, repeating the POST only when it certainly was not processed.
 
-    That is after 429 or 503 (honouring ``Retry-After``) or a failed connection; a timeout or 502/504
-    after the request went out is not retried, since the export may exist.
+    That is after 429 or 503 (honouring ``Retry-After``) or a connection that was never made (a connect
+    timeout, an unreachable network); a timeout or 502/504 after the request went out is not retried, since
+    the export may exist: it raises ``TransportError`` (``kind="timeout"``) or ``ExportApiError``. A host
+    name that does not resolve, a refused connection or a TLS failure raise ``TransportError`` at once.
     """
     body = _create_request(questionnaire_id, format_)
     schedule = Schedule(timeout, backoff or Backoff(), clock, rng)
+    host = host_of(client)
     while True:  # bounded by the schedule
         schedule.start_attempt()
         response = call_sync(
             _CREATE,
+            host,
             lambda: create_questionnaire_export.sync_detailed(client=client, body=body),
             CREATE_RETRY_STATUSES,
-            UNSENT_RETRY_EXCEPTIONS,
+            UNSENT_RETRY_KINDS,
         )
         outcome = (
             response
             if isinstance(response, Transient)
-            else interpret(_CREATE, response, ExportPending, CREATE_RETRY_STATUSES, wall_now=time.time())
+            else interpret(
+                _CREATE, host, response, ExportPending, CREATE_RETRY_STATUSES, wall_now=time.time()
+            )
         )
         if isinstance(outcome, ExportPending):
             return outcome
         delay = schedule.next_delay(outcome.retry_after)
         if delay is None:
-            raise _create_timeout(schedule, outcome)
+            raise _create_timeout(schedule, outcome, host)
         sleep(delay)
 
 
@@ -279,25 +317,51 @@ async def create_export_async(
     """The async twin of ``create_export``."""
     body = _create_request(questionnaire_id, format_)
     schedule = Schedule(timeout, backoff or Backoff(), clock, rng)
+    host = host_of(client)
     while True:  # bounded by the schedule
         schedule.start_attempt()
         response = await call_async(
             _CREATE,
+            host,
             lambda: create_questionnaire_export.asyncio_detailed(client=client, body=body),
             CREATE_RETRY_STATUSES,
-            UNSENT_RETRY_EXCEPTIONS,
+            UNSENT_RETRY_KINDS,
         )
         outcome = (
             response
             if isinstance(response, Transient)
-            else interpret(_CREATE, response, ExportPending, CREATE_RETRY_STATUSES, wall_now=time.time())
+            else interpret(
+                _CREATE, host, response, ExportPending, CREATE_RETRY_STATUSES, wall_now=time.time()
+            )
         )
         if isinstance(outcome, ExportPending):
             return outcome
         delay = schedule.next_delay(outcome.retry_after)
         if delay is None:
-            raise _create_timeout(schedule, outcome)
+            raise _create_timeout(schedule, outcome, host)
         await sleep(delay)
+
+
+def _time_left(
+    client: AuthenticatedClient,
+    created: ExportPending,
+    timeout: float,
+    start: float,
+    clock: Callable[[], float],
+) -> float:
+    """Seconds of ``timeout`` left for waiting after the create; ``WaitTimeout`` when none are."""
+    left = timeout - (clock() - start)
+    if left <= 0:
+        raise WaitTimeout(
+            created.id,
+            elapsed=clock() - start,
+            attempts=0,
+            last_export=created,
+            last_error=None,
+            host=host_of(client),
+            last_status_code=202,
+        )
+    return left
 
 
 def create_and_wait(
@@ -324,11 +388,7 @@ def create_and_wait(
         sleep=sleep,
         rng=rng,
     )
-    left = timeout - (clock() - start)
-    if left <= 0:
-        raise WaitTimeout(
-            created.id, elapsed=clock() - start, attempts=0, last_export=created, last_error=None
-        )
+    left = _time_left(client, created, timeout, start, clock)
     return wait_for_export(
         client, created.id, timeout=left, backoff=backoff, on_poll=on_poll, clock=clock, sleep=sleep, rng=rng
     )
@@ -358,11 +418,7 @@ async def create_and_wait_async(
         sleep=sleep,
         rng=rng,
     )
-    left = timeout - (clock() - start)
-    if left <= 0:
-        raise WaitTimeout(
-            created.id, elapsed=clock() - start, attempts=0, last_export=created, last_error=None
-        )
+    left = _time_left(client, created, timeout, start, clock)
     return await wait_for_export_async(
         client, created.id, timeout=left, backoff=backoff, on_poll=on_poll, clock=clock, sleep=sleep, rng=rng
     )

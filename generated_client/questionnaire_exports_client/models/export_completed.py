@@ -115,7 +115,7 @@ _SHAPE = _validation.Shape(
         "format": _validation.Field("enum", choices=["csv", "original"]),
         "requestedAt": _validation.Field("date-time"),
         "completedAt": _validation.Field("date-time"),
-        "downloadUrl": _validation.Field("uri"),
+        "downloadUrl": _validation.Field("uri", pattern="^[Hh][Tt][Tt][Pp][Ss]?://"),
         "expiresAt": _validation.Field("date-time"),
     },
     ["id", "status", "format", "requestedAt", "completedAt", "downloadUrl", "expiresAt"],

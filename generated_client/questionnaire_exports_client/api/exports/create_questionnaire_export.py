@@ -3,7 +3,7 @@ from typing import Any
 
 import httpx
 
-from ... import errors
+from ... import _transport, _validation, errors
 from ...client import AuthenticatedClient, Client
 from ...models.create_questionnaire_export_request import CreateQuestionnaireExportRequest
 from ...models.export_pending import ExportPending
@@ -78,15 +78,20 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[ExportPending | Problem]:
     try:
+        status_code = HTTPStatus(response.status_code)
+    except ValueError:
+        raise errors.UnexpectedStatus(response.status_code, response.content) from None
+    try:
         parsed = _parse_response(client=client, response=response)
     except errors.ResponseValidationError as error:
         raise error.with_response(response.status_code, response.content) from None
-    except ValueError as error:  # response.json() on a body that is not JSON
-        raise errors.ResponseValidationError(f"body is not valid JSON ({error})").with_response(
+    except (ValueError, RecursionError) as error:  # response.json() on a body that is not JSON, or too deep
+        reason = "nested too deep" if isinstance(error, RecursionError) else _validation.brief(error)
+        raise errors.ResponseValidationError(f"body is not valid JSON ({reason})").with_response(
             response.status_code, response.content
         ) from None
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        status_code=status_code,
         content=response.content,
         headers=response.headers,
         parsed=parsed,
@@ -119,9 +124,12 @@ def sync_detailed(
         body=body,
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    try:
+        response = client.get_httpx_client().request(**kwargs)
+    except httpx.HTTPError as exc:
+        raise _transport.failure(
+            "create_questionnaire_export", exc, client._base_url, getattr(client, "token", None)
+        ) from exc
 
     return _build_response(client=client, response=response)
 
@@ -180,7 +188,12 @@ async def asyncio_detailed(
         body=body,
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    try:
+        response = await client.get_async_httpx_client().request(**kwargs)
+    except httpx.HTTPError as exc:
+        raise _transport.failure(
+            "create_questionnaire_export", exc, client._base_url, getattr(client, "token", None)
+        ) from exc
 
     return _build_response(client=client, response=response)
 
