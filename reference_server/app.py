@@ -79,8 +79,12 @@ class Runtime:
                 on_event=self.dispatcher.notify if self.dispatcher is not None else lambda: None,
             )
             resumed = self.worker.resume()
-            if resumed:
-                logger.info("resumed %d pending export(s)", resumed)
+            database = config.database
+            logger.info(
+                "database %s: resumed %d pending export(s)",
+                database if database is not None else "in memory",
+                resumed,
+            )
         return self.worker
 
     async def shutdown(self) -> None:
@@ -154,14 +158,18 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _origin(request: Request) -> str:
-    """``scheme://host:port`` of the socket that received the request (never the client's Host header)."""
+    """Where download links point: ``--public-url`` when set, else ``http://`` plus the local address of the
+    socket that received the request. Never the ``Host`` or ``X-Forwarded-*`` headers: a link must not
+    depend on what the client claims."""
+    public_url = _runtime(request).config.public_url
+    if public_url is not None:
+        return public_url
     server = request.scope.get("server")
-    scheme = request.scope.get("scheme", "http")
     if not server:
-        return f"{scheme}://127.0.0.1"
+        return "http://127.0.0.1"
     host, port = server[0], server[1]
     host = f"[{host}]" if ":" in str(host) else str(host)
-    return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+    return f"http://{host}" if port is None else f"http://{host}:{port}"
 
 
 def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
@@ -235,11 +243,14 @@ async def download(request: Request) -> Response:
     """``GET /files/{name}?expires=…&signature=…``: the export file; no bearer token, the link is the key."""
     runtime = _runtime(request)
     name: str = request.path_params["name"]
+    query = request.query_params
+    # Exactly one ``expires`` and one ``signature``: with two, which one a proxy or cache reads is a guess.
+    expires, signature = (query.getlist(key) for key in ("expires", "signature"))
     check = signing.verify(
         runtime.config.signing_secret,
         name,
-        request.query_params.get("expires"),
-        request.query_params.get("signature"),
+        expires[0] if len(expires) == 1 else None,
+        signature[0] if len(signature) == 1 else None,
         runtime.config.clock.now().timestamp(),
     )
     if check == "expired":
@@ -272,11 +283,6 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, str(exc.detail), headers=headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem(500, "The server hit an unexpected error.")
-
-
 def create_app(config: ServerConfig) -> Starlette:
     """The reference server as an ASGI app. Background work starts with the lifespan (or first request)."""
     runtime = Runtime(config)
@@ -296,8 +302,10 @@ def create_app(config: ServerConfig) -> Starlette:
             Route(FILES_PREFIX + "/{name}", download, methods=["GET"]),
         ],
         middleware=[Middleware(AccessLogMiddleware, clock=config.clock)],
-        exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
+        exception_handlers={HTTPException: _http_exception},
         lifespan=lifespan,
     )
+    # A trailing ``/`` is an unknown path (404 problem), not a redirect built from the request's ``Host``.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     return app
