@@ -20,6 +20,7 @@ from .clock import Clock
 from .problems import problem
 
 logger = logging.getLogger("reference_server.access")
+error_logger = logging.getLogger("reference_server.errors")
 
 #: Query parameters whose values are secret and must never be logged.
 SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token"})
@@ -69,7 +70,9 @@ class AccessLogMiddleware:
         except Exception as exc:
             # Starlette's last-resort handler sits outside this middleware and would answer without
             # ``Date`` while this log said ``status 0``; answer the problem here and log the real status.
-            logger.error("unhandled %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            error_logger.error(
+                "unhandled %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path")
+            )
             if status:  # the response had started: nothing valid can follow, let the server drop it
                 raise
             await problem(500, "The server hit an unexpected error.")(scope, receive, send_with_date)

@@ -129,7 +129,7 @@ def _guard(request: Request) -> str | Response:
 
 
 class _BodyRefused(Exception):
-    """A request body refused before parsing: ``415`` (not sent as JSON) or ``413`` (over the limit)."""
+    """A body refused before parsing: ``415`` (not JSON), ``413`` (over the limit), ``408`` (too slow)."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -137,7 +137,7 @@ class _BodyRefused(Exception):
         self.detail = detail
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     content_type = request.headers.get("content-type")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
@@ -149,11 +149,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise too_big
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_big
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):  # a body trickled (or promised and never sent) is cut off
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_big
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _BodyRefused(408, f"The request body did not arrive within {timeout:g} seconds.") from None
     return b"".join(chunks)
 
 
@@ -210,7 +214,9 @@ async def create_export(request: Request) -> Response:
         return guard
     runtime = _runtime(request)
     try:
-        document = parse_create_request(await _read_body(request, runtime.config.max_body_bytes))
+        document = parse_create_request(
+            await _read_body(request, runtime.config.max_body_bytes, runtime.config.body_timeout)
+        )
     except _BodyRefused as exc:
         return problem(exc.status, exc.detail)
     except InvalidBody as exc:

@@ -101,6 +101,7 @@ class ServerConfig:
     signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     clock: Clock = field(default_factory=SystemClock)
     max_body_bytes: int = 64 * 1024
+    body_timeout: float = 10.0
     link_ttl_seconds: int = 24 * 60 * 60
     public_url: str | None = None
 
