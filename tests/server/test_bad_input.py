@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -183,17 +183,16 @@ def test_nesting_at_the_limit_is_parsed(client: httpx.Client) -> None:
 
 
 def test_a_body_that_never_arrives_is_408() -> None:
-    config = dataclasses.replace(ServerConfig(tokens=("t",), in_memory=True), body_timeout=0.2)
-    app = create_app(config)
+    app = create_app(ServerConfig(tokens=("t",), in_memory=True, body_timeout=0.2))
 
     async def scenario() -> httpx.Response:
         async def receive() -> dict[str, Any]:
             await asyncio.Event().wait()  # the promised body never comes
             raise AssertionError("unreachable")
 
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         scope = {
