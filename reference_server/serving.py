@@ -90,6 +90,7 @@ class _GuardedH11Protocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._head = bytearray()
         #: Loop time since this connection waits for request headers; None while a request is in progress.
         self.awaiting_headers_since: float | None = None
 
@@ -104,6 +105,13 @@ class _GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.awaiting_headers_since is not None:
+            # h11 bounds only a head still incomplete; one that arrives whole in a read is checked here.
+            self._head.extend(data)
+            end = self._head.find(b"\r\n\r\n")
+            if (len(self._head) if end < 0 else end + 4) > self.options.max_header_bytes:
+                self._refuse(431, f"The request head exceeds {self.options.max_header_bytes} bytes.")
+                return
         before = self.cycle
         try:
             super().data_received(data)
@@ -120,13 +128,13 @@ class _GuardedH11Protocol(H11Protocol):
             self._await_headers()  # no pipelined request was waiting: the next head must come in time
 
     def send_400_response(self, msg: str) -> None:
-        buffered = len(self.conn.trailing_data[0])
-        if buffered > self.options.max_header_bytes:
-            status, detail = 431, f"The request head exceeds {self.options.max_header_bytes} bytes."
-        else:
-            status, detail = 400, "The request is not valid HTTP/1.1."
-        self.transport.write(_raw_problem(status, detail))
-        self.transport.close()
+        self._refuse(400, "The request is not valid HTTP/1.1.")
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self._stop_header_timer()
+        if not self.transport.is_closing():
+            self.transport.write(_raw_problem(status, detail))
+            self.transport.close()
 
     def _await_headers(self) -> None:
         self._stop_header_timer()
@@ -135,6 +143,7 @@ class _GuardedH11Protocol(H11Protocol):
 
     def _stop_header_timer(self) -> None:
         self.awaiting_headers_since = None
+        self._head.clear()
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None

@@ -65,6 +65,12 @@ class ServerHandle:
         return runtime
 
     @property
+    def open_connections(self) -> int:
+        """HTTP connections the server currently holds open (0 when stopped)."""
+        server = self._server
+        return 0 if server is None else len(server.server_state.connections)
+
+    @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
