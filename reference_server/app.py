@@ -29,6 +29,7 @@ from .access_log import AccessLogMiddleware
 from .auth import TokenAuthenticator
 from .clock import format_timestamp, to_millis
 from .config import ServerConfig
+from .exporter import file_extension
 from .problems import problem
 from .ratelimit import RateLimiter
 from .seed import QUESTIONNAIRES
@@ -42,7 +43,6 @@ logger = logging.getLogger("reference_server.app")
 API_PREFIX = "/v1"
 EXPORTS_PATH = API_PREFIX + "/customer-trust/questionnaires/exports"
 FILES_PREFIX = "/files"
-_EXTENSIONS = {"csv": "csv", "original": "xlsx"}
 _JSON_MEDIA_TYPES = ("application/json",)
 
 
@@ -176,6 +176,13 @@ def _origin(request: Request) -> str:
     return f"http://{host}" if port is None else f"http://{host}:{port}"
 
 
+def _link_extension(record: ExportRecord) -> str:
+    questionnaire = QUESTIONNAIRES.get(record.questionnaire_id)
+    if questionnaire is None:  # pragma: no cover - a completed export's questionnaire exists
+        return "bin"
+    return file_extension(questionnaire, record.format)
+
+
 def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
     """The response body of ``record``: exactly the fields the spec allows for its status."""
     config = _runtime(request).config
@@ -188,7 +195,7 @@ def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
     }
     if record.completed_at is not None:
         expires = int(_now(request).timestamp()) + config.link_ttl_seconds
-        name = f"{record.id}.{_EXTENSIONS[record.format]}"
+        name = f"{record.id}.{_link_extension(record)}"
         signature = signing.sign(config.signing_secret, name, expires)
         values["completedAt"] = format_timestamp(record.completed_at)
         values["downloadUrl"] = (
