@@ -141,12 +141,19 @@ def test_default_db_path_follows_xdg_rules(tmp_path: Path) -> None:
 
 def test_make_serve_passes_serve_args_through() -> None:
     dry_run = subprocess.run(
-        ["make", "-n", "serve", "SERVE_ARGS=--export-delay 0.5 --public-url https://x.example"],
+        [
+            "make",
+            "-n",
+            "--no-print-directory",
+            "serve",
+            "SERVE_ARGS=--export-delay 0.5 --public-url https://x.example",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
         check=True,
         cwd=Path(__file__).resolve().parents[2],
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},  # also when run by make
     )
-    command = dry_run.stdout.strip().splitlines()[-1]
+    [command] = [line for line in dry_run.stdout.splitlines() if "-m reference_server" in line]
     assert command.endswith("--export-delay 0.5 --public-url https://x.example"), command
