@@ -69,27 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="IPS",
         help="comma-separated proxy addresses/networks whose X-Forwarded-For/-Proto are trusted (default none)",
     )
-    parser.add_argument(
-        "--header-timeout",
-        type=float,
-        default=defaults.header_timeout,
-        metavar="SECONDS",
-        help=f"close a connection whose request head is not complete in time ({defaults.header_timeout:g})",
-    )
-    parser.add_argument(
-        "--keep-alive-timeout",
-        type=float,
-        default=defaults.keep_alive_timeout,
-        metavar="SECONDS",
-        help=f"close an idle keep-alive connection ({defaults.keep_alive_timeout:g})",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=int,
-        default=defaults.max_connections,
-        metavar="N",
-        help=f"open connections; over it the longest-idle one is closed ({defaults.max_connections})",
-    )
+    for flag, kind, text in (
+        ("--header-timeout", float, "close a connection whose request head is not complete in time"),
+        ("--keep-alive-timeout", float, "close an idle keep-alive connection"),
+        ("--max-connections", int, "open connections; over it the longest-idle one is closed"),
+    ):
+        default = getattr(defaults, flag.removeprefix("--").replace("-", "_"))
+        metavar = "SECONDS" if kind is float else "N"
+        parser.add_argument(flag, type=kind, default=default, metavar=metavar, help=f"{text} ({default:g})")
     return parser
 
 

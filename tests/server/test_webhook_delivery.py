@@ -139,27 +139,36 @@ def dispatcher(store: Store, url: str, clock: FakeClock) -> WebhookDispatcher:
     return WebhookDispatcher(store, url, SECRET, timeout=ATTEMPT_TIMEOUT, clock=clock)
 
 
+@contextlib.asynccontextmanager
+async def one_event(
+    behaviour: Callable[[Receiver], Handler],
+) -> AsyncIterator[tuple[FakeClock, Store, str, Receiver, WebhookDispatcher]]:
+    """One due event, a receiver behaving so, and a started dispatcher session on a fake clock."""
+    clock = FakeClock()
+    store, [msg_id] = outbox(clock)
+    async with receiver(behaviour) as rx:
+        hooks = dispatcher(store, rx.url, clock)
+        async with hooks.session():
+            yield clock, store, msg_id, rx, hooks
+
+
 def test_a_stalling_receiver_gets_one_attempt_at_a_time_until_the_event_fails() -> None:
     async def scenario() -> None:
-        clock = FakeClock()
-        store, [msg_id] = outbox(clock)
-        async with receiver(stalls) as rx:
-            hooks = dispatcher(store, rx.url, clock)
-            async with hooks.session():
-                for attempt in range(1, len(RETRY_SCHEDULE) + 2):
-                    [task] = hooks.start_due()
-                    clock.now += 3 * 86400  # far past the crash lease while the attempt is in flight
-                    assert hooks.start_due() == [], "a second attempt of one event started"
-                    await task
-                    assert store.event_states()[msg_id][1] == attempt  # the timed-out attempt is recorded
-                    due = store.next_event_due_at()
-                    if attempt <= len(RETRY_SCHEDULE):
-                        assert due == clock.now + RETRY_SCHEDULE[attempt - 1]  # the retry table's delay
-                        assert due is not None
-                        clock.now = due
+        async with one_event(stalls) as (clock, store, msg_id, rx, hooks):
+            for attempt in range(1, len(RETRY_SCHEDULE) + 2):
+                [task] = hooks.start_due()
+                clock.now += 3 * 86400  # far past the crash lease while the attempt is in flight
+                assert hooks.start_due() == [], "a second attempt of one event started"
+                await task
+                assert store.event_states()[msg_id][1] == attempt  # the timed-out attempt is recorded
+                due = store.next_event_due_at()
+                if attempt <= len(RETRY_SCHEDULE):
+                    assert due == clock.now + RETRY_SCHEDULE[attempt - 1]  # the retry table's delay
+                    assert due is not None
+                    clock.now = due
             assert store.event_states()[msg_id] == ("dead", len(RETRY_SCHEDULE) + 1)
             assert store.next_event_due_at() is None
-            await _until(lambda: rx.closed_by_client == rx.connections)  # the last hang-up reaches it
+        await _until(lambda: rx.closed_by_client == rx.connections)  # the last hang-up reaches it
         assert rx.connections == len(RETRY_SCHEDULE) + 1
         assert rx.most_open_at_once == {msg_id: 1}
         assert rx.closed_by_client == rx.connections  # every stalled attempt was abandoned, none leaked
@@ -169,16 +178,12 @@ def test_a_stalling_receiver_gets_one_attempt_at_a_time_until_the_event_fails() 
 
 def test_a_trickling_receiver_is_cut_off_by_the_total_deadline_and_retried_per_schedule() -> None:
     async def scenario() -> None:
-        clock = FakeClock()
-        store, [msg_id] = outbox(clock)
-        async with receiver(trickles) as rx:
-            hooks = dispatcher(store, rx.url, clock)
-            async with hooks.session():
-                [task] = hooks.start_due()
-                await task
-                assert store.event_states()[msg_id] == ("pending", 1)
-                assert store.next_event_due_at() == clock.now + RETRY_SCHEDULE[0]
-                assert hooks.start_due() == []  # not due before its retry time
+        async with one_event(trickles) as (clock, store, msg_id, rx, hooks):
+            [task] = hooks.start_due()
+            await task
+            assert store.event_states()[msg_id] == ("pending", 1)
+            assert store.next_event_due_at() == clock.now + RETRY_SCHEDULE[0]
+            assert hooks.start_due() == []  # not due before its retry time
             await _until(lambda: rx.closed_by_client == 1)  # it sees the hang-up on its next write
         assert rx.closed_by_client == 1
 
