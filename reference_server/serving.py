@@ -113,11 +113,7 @@ class _GuardedH11Protocol(H11Protocol):
                 self._refuse(431, f"The request head exceeds {self.options.max_header_bytes} bytes.")
                 return
         before = self.cycle
-        try:
-            super().data_received(data)
-        except UnicodeDecodeError:  # a request target with non-ASCII bytes (uvicorn decodes it as ASCII)
-            self.send_400_response("non-ASCII request target")
-            return
+        super().data_received(data)  # h11 admits only visible ASCII in the target (uvicorn decodes it so)
         if self.cycle is not before:  # a complete request head arrived
             self._stop_header_timer()
 
