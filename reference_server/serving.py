@@ -105,8 +105,9 @@ class _GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.awaiting_headers_since is not None:
+        if self.awaiting_headers_since is not None and self.conn.their_state is h11.IDLE:
             # h11 bounds only a head still incomplete; one that arrives whole in a read is checked here.
+            # (Not while the client still sends the body of a request already answered: that is no head.)
             self._head.extend(data)
             end = self._head.find(b"\r\n\r\n")
             if (len(self._head) if end < 0 else end + 4) > self.options.max_header_bytes:

@@ -4,6 +4,7 @@ closes the longest-idle connection, and an oversized request head is a 431 probl
 from __future__ import annotations
 
 import contextlib
+import re
 import selectors
 import socket
 import time
@@ -128,3 +129,23 @@ def test_an_oversized_request_head_is_a_431_problem() -> None:
         body = assert_problem(huge, 431)
         assert "16384" in body["detail"]
         assert httpx.get(server.origin + "/", headers={"X-Big": "a" * 8_000}).status_code == 404
+
+
+def test_the_rest_of_an_answered_body_is_not_taken_for_a_request_head() -> None:
+    """A 413 goes out before the body is sent; the body that follows must not count as the next head."""
+    with running_server(in_memory=True) as server:
+        sock = socket.create_connection(_address(server), timeout=10)
+        with sock:
+            head = (
+                f"POST /v1{EXPORTS} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {server.tokens[0]}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 70000\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b" ")
+            first = sock.recv(65536)
+            assert first.startswith(b"HTTP/1.1 413 "), first[:100]
+            sock.sendall(b" " * 69_999 + b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            answers = first
+            while chunk := sock.recv(65536):
+                answers += chunk
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answers)
+        assert statuses == [b"413", b"404"], answers
