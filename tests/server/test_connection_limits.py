@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import resource
 import selectors
 import socket
 import time
 from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
 
 from reference_server.serving import ServingOptions
 from reference_server.testing import ServerHandle, running_server
@@ -24,6 +26,17 @@ PARTIAL_HEAD = b"GET /v1/customer-trust/questionnaires/exports/x HTTP/1.1\r\nHos
 def _address(server: ServerHandle) -> tuple[str, int]:
     host, port = server.origin.removeprefix("http://").split(":")
     return host, int(port)
+
+
+@pytest.fixture(autouse=True)
+def enough_file_descriptors() -> None:
+    """Both ends of every connection live in this process: make room (up to the hard limit) or skip."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = 4 * LORIS + 256
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            pytest.skip(f"needs {needed} file descriptors, the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 @contextlib.contextmanager
