@@ -10,6 +10,7 @@ QUESTIONNAIRE_ID ?=
 FAILING_QUESTIONNAIRE_ID ?=
 CONFORMANCE_ARGS ?=
 PYTEST_ARGS ?=
+SERVE_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv gen check-gen lint test test-vendored test-slow serve conformance bench
@@ -45,8 +46,8 @@ test-vendored: $(STAMP) ## The vendored client alone (only httpx, attrs) on ever
 test-slow: $(STAMP) ## Long fuzz and soak runs
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
-serve: $(STAMP) ## Run the reference server on 127.0.0.1:$(PORT) with token $(TOKEN)
-	$(BIN)/python -m reference_server --host 127.0.0.1 --port $(PORT) --token $(TOKEN)
+serve: $(STAMP) ## Run the reference server on 127.0.0.1:$(PORT) with token $(TOKEN) (more options: SERVE_ARGS=…)
+	$(BIN)/python -m reference_server --host 127.0.0.1 --port $(PORT) --token $(TOKEN) $(SERVE_ARGS)
 
 conformance: $(STAMP) ## Run the conformance suite (embedded server, or BASE_URL=… QUESTIONNAIRE_ID=…)
 	$(BIN)/python -m conformance run \

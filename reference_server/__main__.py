@@ -18,8 +18,8 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
-from .config import DEFAULT_DB_PATH, DEFAULT_RATE_LIMIT, RateLimit, ServerConfig
-from .serving import base_url, bind_socket, uvicorn_server
+from .config import DEFAULT_RATE_LIMIT, RateLimit, ServerConfig, default_db_path
+from .serving import ServingOptions, base_url, bind_socket, uvicorn_server
 
 TOKENS_ENV = "REFERENCE_SERVER_TOKENS"
 WEBHOOK_SECRET_ENV = "REFERENCE_SERVER_WEBHOOK_SECRET"
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--export-delay", type=float, default=2.0, metavar="SECONDS", help="job time (2)")
     storage = parser.add_mutually_exclusive_group()
-    storage.add_argument("--db", type=Path, metavar="PATH", help=f"SQLite file (default {DEFAULT_DB_PATH})")
+    storage.add_argument("--db", type=Path, metavar="PATH", help=f"SQLite file (default {default_db_path()})")
     storage.add_argument("--in-memory", action="store_true", help="keep nothing across restarts")
     parser.add_argument(
         "--rate-limit",
@@ -55,9 +55,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-retry-scale", type=float, default=1.0, metavar="FACTOR", help="scale the retry schedule"
     )
     parser.add_argument(
+        "--webhook-timeout", type=float, default=15.0, metavar="SECONDS", help="total time per attempt (15)"
+    )
+    parser.add_argument(
         "--signing-secret", metavar="S", help=f"HMAC key for download links; or ${SIGNING_SECRET_ENV}"
     )
+    parser.add_argument(
+        "--public-url", metavar="URL", help="origin of download links behind a proxy (http:// or https://)"
+    )
+    defaults = ServingOptions()
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated proxy addresses/networks whose X-Forwarded-For/-Proto are trusted (default none)",
+    )
+    for flag, kind, text in (
+        ("--header-timeout", float, "close a connection whose request head is not complete in time"),
+        ("--keep-alive-timeout", float, "close an idle keep-alive connection"),
+        ("--max-connections", int, "open connections; over it the longest-idle one is closed"),
+    ):
+        default = getattr(defaults, flag.removeprefix("--").replace("-", "_"))
+        metavar = "SECONDS" if kind is float else "N"
+        parser.add_argument(flag, type=kind, default=default, metavar=metavar, help=f"{text} ({default:g})")
     return parser
+
+
+def build_options(args: argparse.Namespace) -> ServingOptions:
+    """The connection limits and proxy trust from parsed arguments; raises ``ValueError`` on bad input."""
+    trusted = None
+    if args.forwarded_allow_ips is not None:
+        trusted = tuple(ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip())
+    return ServingOptions(
+        header_timeout=args.header_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        max_connections=args.max_connections,
+        forwarded_allow_ips=trusted,
+    )
 
 
 def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ServerConfig:
@@ -78,6 +111,8 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Server
         webhook_url=args.webhook_url,
         webhook_secret=webhook_secret if args.webhook_url else None,
         webhook_retry_scale=args.webhook_retry_scale,
+        webhook_timeout=args.webhook_timeout,
+        public_url=args.public_url,
     )
     if signing_secret:
         config = dataclasses.replace(config, signing_secret=signing_secret.encode("utf-8"))
@@ -101,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = build_config(args, os.environ)
+        options = build_options(args)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
@@ -108,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
         parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
-    server = uvicorn_server(create_app(config))
+    server = uvicorn_server(create_app(config), options=options)
     try:
         asyncio.run(_serve(server, [sock], base_url(sock)))
     finally:

@@ -17,8 +17,10 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
+from .problems import problem
 
 logger = logging.getLogger("reference_server.access")
+error_logger = logging.getLogger("reference_server.errors")
 
 #: Query parameters whose values are secret and must never be logged.
 SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token"})
@@ -65,6 +67,15 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_date)
+        except Exception as exc:
+            # Starlette's last-resort handler sits outside this middleware and would answer without
+            # ``Date`` while this log said ``status 0``; answer the problem here and log the real status.
+            error_logger.error(
+                "unhandled %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path")
+            )
+            if status:  # the response had started: nothing valid can follow, let the server drop it
+                raise
+            await problem(500, "The server hit an unexpected error.")(scope, receive, send_with_date)
         finally:
             query = redact_query(scope.get("query_string", b"").decode("latin-1"))
             client = scope.get("client")
@@ -78,6 +89,6 @@ class AccessLogMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "client": client[0] if client else None,
                     },
-                    ensure_ascii=False,
+                    ensure_ascii=True,
                 )
             )

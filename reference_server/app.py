@@ -29,6 +29,7 @@ from .access_log import AccessLogMiddleware
 from .auth import TokenAuthenticator
 from .clock import format_timestamp, to_millis
 from .config import ServerConfig
+from .exporter import file_extension
 from .problems import problem
 from .ratelimit import RateLimiter
 from .seed import QUESTIONNAIRES
@@ -42,7 +43,6 @@ logger = logging.getLogger("reference_server.app")
 API_PREFIX = "/v1"
 EXPORTS_PATH = API_PREFIX + "/customer-trust/questionnaires/exports"
 FILES_PREFIX = "/files"
-_EXTENSIONS = {"csv": "csv", "original": "xlsx"}
 _JSON_MEDIA_TYPES = ("application/json",)
 
 
@@ -79,8 +79,12 @@ class Runtime:
                 on_event=self.dispatcher.notify if self.dispatcher is not None else lambda: None,
             )
             resumed = self.worker.resume()
-            if resumed:
-                logger.info("resumed %d pending export(s)", resumed)
+            database = config.database
+            logger.info(
+                "database %s: resumed %d pending export(s)",
+                database if database is not None else "in memory",
+                resumed,
+            )
         return self.worker
 
     async def shutdown(self) -> None:
@@ -125,7 +129,7 @@ def _guard(request: Request) -> str | Response:
 
 
 class _BodyRefused(Exception):
-    """A request body refused before parsing: ``415`` (not sent as JSON) or ``413`` (over the limit)."""
+    """A body refused before parsing: ``415`` (not JSON), ``413`` (over the limit), ``408`` (too slow)."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -133,7 +137,7 @@ class _BodyRefused(Exception):
         self.detail = detail
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     content_type = request.headers.get("content-type")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
@@ -145,23 +149,38 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise too_big
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_big
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):  # a body trickled (or promised and never sent) is cut off
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_big
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _BodyRefused(408, f"The request body did not arrive within {timeout:g} seconds.") from None
     return b"".join(chunks)
 
 
 def _origin(request: Request) -> str:
-    """``scheme://host:port`` of the socket that received the request (never the client's Host header)."""
+    """Where download links point: ``--public-url`` when set, else ``http://`` plus the local address of the
+    socket that received the request. Never the ``Host`` or ``X-Forwarded-*`` headers: a link must not
+    depend on what the client claims."""
+    public_url = _runtime(request).config.public_url
+    if public_url is not None:
+        return public_url
     server = request.scope.get("server")
-    scheme = request.scope.get("scheme", "http")
     if not server:
-        return f"{scheme}://127.0.0.1"
+        return "http://127.0.0.1"
     host, port = server[0], server[1]
     host = f"[{host}]" if ":" in str(host) else str(host)
-    return f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+    return f"http://{host}" if port is None else f"http://{host}:{port}"
+
+
+def _link_extension(record: ExportRecord) -> str:
+    questionnaire = QUESTIONNAIRES.get(record.questionnaire_id)
+    if questionnaire is None:  # pragma: no cover - a completed export's questionnaire exists
+        return "bin"
+    return file_extension(questionnaire, record.format)
 
 
 def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
@@ -176,7 +195,7 @@ def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
     }
     if record.completed_at is not None:
         expires = int(_now(request).timestamp()) + config.link_ttl_seconds
-        name = f"{record.id}.{_EXTENSIONS[record.format]}"
+        name = f"{record.id}.{_link_extension(record)}"
         signature = signing.sign(config.signing_secret, name, expires)
         values["completedAt"] = format_timestamp(record.completed_at)
         values["downloadUrl"] = (
@@ -202,7 +221,9 @@ async def create_export(request: Request) -> Response:
         return guard
     runtime = _runtime(request)
     try:
-        document = parse_create_request(await _read_body(request, runtime.config.max_body_bytes))
+        document = parse_create_request(
+            await _read_body(request, runtime.config.max_body_bytes, runtime.config.body_timeout)
+        )
     except _BodyRefused as exc:
         return problem(exc.status, exc.detail)
     except InvalidBody as exc:
@@ -235,11 +256,14 @@ async def download(request: Request) -> Response:
     """``GET /files/{name}?expires=…&signature=…``: the export file; no bearer token, the link is the key."""
     runtime = _runtime(request)
     name: str = request.path_params["name"]
+    query = request.query_params
+    # Exactly one ``expires`` and one ``signature``: with two, which one a proxy or cache reads is a guess.
+    expires, signature = (query.getlist(key) for key in ("expires", "signature"))
     check = signing.verify(
         runtime.config.signing_secret,
         name,
-        request.query_params.get("expires"),
-        request.query_params.get("signature"),
+        expires[0] if len(expires) == 1 else None,
+        signature[0] if len(signature) == 1 else None,
         runtime.config.clock.now().timestamp(),
     )
     if check == "expired":
@@ -272,11 +296,6 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, str(exc.detail), headers=headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem(500, "The server hit an unexpected error.")
-
-
 def create_app(config: ServerConfig) -> Starlette:
     """The reference server as an ASGI app. Background work starts with the lifespan (or first request)."""
     runtime = Runtime(config)
@@ -296,8 +315,10 @@ def create_app(config: ServerConfig) -> Starlette:
             Route(FILES_PREFIX + "/{name}", download, methods=["GET"]),
         ],
         middleware=[Middleware(AccessLogMiddleware, clock=config.clock)],
-        exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
+        exception_handlers={HTTPException: _http_exception},
         lifespan=lifespan,
     )
+    # A trailing ``/`` is an unknown path (404 problem), not a redirect built from the request's ``Host``.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     return app

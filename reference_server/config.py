@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import contract
 
 from .clock import Clock, SystemClock
 from .webhooks import parse_webhook_secret
 
-#: Default database location: survives restarts of the server, stays out of the working tree.
-DEFAULT_DB_PATH = Path(tempfile.gettempdir()) / "reference_server" / "exports.sqlite3"
+#: Folder under the per-user state directory that holds the default database.
+STATE_FOLDER = "questionnaire-exports"
+
+
+def default_db_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The default database: ``$XDG_STATE_HOME/questionnaire-exports/exports.sqlite3``, or the same under
+    ``~/.local/state`` when ``XDG_STATE_HOME`` is unset or relative (XDG Base Directory rules).
+
+    Per user, never the shared temporary folder: another user's (or another checkout's) pending jobs must
+    not be resumed by a fresh start.
+    """
+    env = os.environ if environ is None else environ
+    state_home = env.get("XDG_STATE_HOME", "")
+    base = Path(state_home) if state_home and Path(state_home).is_absolute() else None
+    if base is None:
+        home = env.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".local" / "state"
+    return base / STATE_FOLDER / "exports.sqlite3"
+
+
+def check_public_url(url: str) -> str:
+    """``url`` without a trailing ``/`` when it can prefix download links, else ``ValueError``.
+
+    It must match the spec's ``downloadUrl`` pattern (read through ``contract``) and be an absolute URL
+    with a host and no query or fragment.
+    """
+    pattern = _download_url_schema().get("pattern")
+    if pattern is not None and re.search(pattern, url) is None:
+        raise ValueError(f"public URL must match the spec's downloadUrl pattern {pattern!r}")
+    parts = urlsplit(url)
+    if not parts.hostname or parts.query or parts.fragment or any(c.isspace() for c in url):
+        raise ValueError("public URL must be an absolute URL with a host and no query, fragment or spaces")
+    return url.rstrip("/")
+
+
+def _download_url_schema() -> dict[str, Any]:
+    variant = next(v for v in contract.status_variants().values() if "downloadUrl" in v.allowed)
+    schema: dict[str, Any] = contract.component_schema(variant.schema_name)["properties"]["downloadUrl"]
+    return schema
+
+
 #: Generous default: the vendor's documented limit was about 100 requests per minute; local use needs more.
 DEFAULT_RATE_LIMIT = "1000/60"
 
@@ -40,7 +84,8 @@ class RateLimit:
 class ServerConfig:
     """Everything the app needs. Secrets are excluded from ``repr`` so a logged config leaks nothing.
 
-    ``db_path`` None with ``in_memory`` False means ``DEFAULT_DB_PATH``. ``export_delay`` is wall-clock
+    ``db_path`` None with ``in_memory`` False means ``default_db_path()``. ``public_url`` (for example
+    ``https://exports.example.com``) is the origin of download links instead of the bound address. ``export_delay`` is wall-clock
     seconds a job stays ``pending``; API timestamps and link expiry come from ``clock``.
     """
 
@@ -56,7 +101,9 @@ class ServerConfig:
     signing_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     clock: Clock = field(default_factory=SystemClock)
     max_body_bytes: int = 64 * 1024
+    body_timeout: float = 10.0
     link_ttl_seconds: int = 24 * 60 * 60
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not t or t != t.strip() for t in self.tokens):
@@ -73,10 +120,14 @@ class ServerConfig:
             raise ValueError("webhook retry scale must be >= 0")
         if not self.signing_secret:
             raise ValueError("signing secret must not be empty")
+        if self.public_url is not None:
+            object.__setattr__(self, "public_url", check_public_url(self.public_url))
+        if self.webhook_timeout <= 0:
+            raise ValueError("webhook timeout must be > 0")
 
     @property
     def database(self) -> Path | None:
         """The database file, or None for in-memory mode."""
         if self.in_memory:
             return None
-        return self.db_path if self.db_path is not None else DEFAULT_DB_PATH
+        return self.db_path if self.db_path is not None else default_db_path()

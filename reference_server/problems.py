@@ -28,8 +28,12 @@ def problem(
     }
     if invalid_params:
         body["invalid-params"] = [{"name": name, "reason": reason} for name, reason in invalid_params]
+    try:
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a message: escape it rather than fail
+        content = json.dumps(body).encode("ascii")
     return Response(
-        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content,
         status_code=status,
         headers=dict(headers or {}),
         media_type=PROBLEM_MEDIA_TYPE,

@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from typing import Literal
 
 LinkCheck = Literal["valid", "invalid", "expired"]
+#: The one form of ``expires`` a link accepts: decimal Unix seconds, no sign, no leading zeros.
+_CANONICAL_EXPIRES = re.compile(r"[1-9][0-9]{0,11}")
 
 
 def _mac(secret: bytes, name: str, expires: int) -> str:
@@ -27,10 +30,11 @@ def sign(secret: bytes, name: str, expires: int) -> str:
 def verify(
     secret: bytes, name: str, expires: str | None, signature: str | None, now_seconds: float
 ) -> LinkCheck:
-    """``valid``, ``invalid`` (missing, malformed or tampered) or ``expired`` (signature right, time past)."""
-    if expires is None or signature is None or not expires.isascii() or not expires.isdigit():
-        return "invalid"
-    if len(expires) > 12:
+    """``valid``, ``invalid`` (missing, not canonical, or tampered) or ``expired`` (right signature, past).
+
+    Only the form ``sign`` produces verifies: ``expires=0…`` or ``+…`` is refused before any MAC is computed,
+    and the signature is compared as the exact text ``sign`` returns (no padding, no other alphabet)."""
+    if expires is None or signature is None or _CANONICAL_EXPIRES.fullmatch(expires) is None:
         return "invalid"
     expected = _mac(secret, name, int(expires))
     if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):

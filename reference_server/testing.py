@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from .app import Runtime, create_app
 from .clock import Clock, SystemClock
 from .config import RateLimit, ServerConfig
-from .serving import base_url, bind_socket, uvicorn_server
+from .serving import ServingOptions, base_url, bind_socket, uvicorn_server
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -31,8 +31,9 @@ _STOP_TIMEOUT = 10.0
 class ServerHandle:
     """A server running in this process: ``base_url`` (ends in ``/v1``), ``tokens``, ``clock``, ``config``."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, options: ServingOptions | None = None) -> None:
         self.config = config
+        self.options = options
         self._port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -64,6 +65,12 @@ class ServerHandle:
         return runtime
 
     @property
+    def open_connections(self) -> int:
+        """HTTP connections the server currently holds open (0 when stopped)."""
+        server = self._server
+        return 0 if server is None else len(server.server_state.connections)
+
+    @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
@@ -77,7 +84,7 @@ class ServerHandle:
         except OSError:
             sock = bind_socket("127.0.0.1", 0)
         app = create_app(self.config)
-        server = uvicorn_server(app)
+        server = uvicorn_server(app, options=self.options)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
         )
@@ -126,10 +133,14 @@ def running_server(
     db_path: Path | None = None,
     in_memory: bool = False,
     signing_secret: bytes | None = None,
+    webhook_timeout: float = 15.0,
+    public_url: str | None = None,
+    serving: ServingOptions | None = None,
 ) -> Iterator[ServerHandle]:
     """Run the reference server on 127.0.0.1 (free port) for the ``with`` block; stop it afterwards.
 
-    ``rate_limit`` is ``None`` (off), a ``RateLimit`` or ``"N/WINDOW_SECONDS"``. Without ``db_path`` (and
+    ``rate_limit`` is ``None`` (off), a ``RateLimit`` or ``"N/WINDOW_SECONDS"``; ``serving`` sets the
+    connection limits and proxy trust (``ServingOptions``). Without ``db_path`` (and
     without ``in_memory``) the database lives in a temporary directory removed on exit.
     """
     rule = RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit
@@ -144,11 +155,13 @@ def running_server(
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             webhook_retry_scale=webhook_retry_scale,
+            webhook_timeout=webhook_timeout,
+            public_url=public_url,
             clock=clock if clock is not None else SystemClock(),
         )
         if signing_secret is not None:
             config = dataclasses.replace(config, signing_secret=signing_secret)
-        handle = ServerHandle(config)
+        handle = ServerHandle(config, serving)
         handle.start()
         try:
             yield handle

@@ -8,6 +8,8 @@ can act on.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,21 +68,131 @@ def _reasons(error: jsonschema.ValidationError) -> Iterable[tuple[str, str]]:
         yield _name(error), error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 
-def parse_create_request(raw: bytes) -> dict[str, Any]:
-    """The decoded body when it satisfies the spec's schema; raises ``InvalidBody`` otherwise."""
+#: Deepest nesting of arrays/objects accepted (a create request needs 1); checked before parsing.
+MAX_DEPTH = 32
+#: Longest number literal accepted (digits, sign, exponent); Python's own int limit is 4,300 digits.
+MAX_NUMBER_CHARS = 100
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Rejected(ValueError):
+    """Raised from inside the JSON parser's hooks; carries the ``(name, reason)`` to report."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.param = (name, reason)
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, shortened, with anything not printable ASCII escaped."""
+    quoted = json.dumps(text if len(text) <= 40 else text[:37] + "...")
+    return quoted
+
+
+def _too_deep(text: str) -> bool:
+    """Whether arrays/objects nest deeper than ``MAX_DEPTH`` (strings skipped), without parsing."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            name = key if not _SURROGATE.search(key) else BODY
+            raise _Rejected(name, f"duplicate key {_shown(key)}: each key may appear once")
+        result[key] = value
+    return result
+
+
+def _constant(literal: str) -> Any:
+    raise _Rejected(BODY, f"{literal} is not valid JSON (numbers must be finite)")
+
+
+def _integer(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_CHARS:
+        raise _Rejected(BODY, f"has a number longer than {MAX_NUMBER_CHARS} characters")
+    return int(literal)
+
+
+def _real(literal: str) -> float:
+    value = float(literal) if len(literal) <= MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):
+        raise _Rejected(BODY, f"has a number out of range ({_shown(literal)})")
+    return value
+
+
+def _lone_surrogate(value: Any, path: str) -> tuple[str, str] | None:
+    """The first string (key or value) holding a lone surrogate (an unpaired ``\\ud800`` escape)."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            return path or BODY, "contains a lone surrogate escape: not valid Unicode"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if _SURROGATE.search(key):
+                return BODY, "has a key with a lone surrogate escape: not valid Unicode"
+            found = _lone_surrogate(item, f"{path}/{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, f"{path}/{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+def decode_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, bounded depth and number length, valid
+    Unicode; raises ``InvalidBody`` naming what is wrong (never ``ValueError`` or ``RecursionError``)."""
     if not raw.strip():
         raise InvalidBody([(BODY, "is required: send a JSON object")])
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidBody([(BODY, "must be UTF-8 encoded JSON")]) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = (
-            f"is not valid JSON ({exc.msg} at position {exc.pos})"
-            if isinstance(exc, json.JSONDecodeError)
-            else "is nested too deeply"
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidBody([(BODY, f"must be UTF-8 encoded JSON (invalid byte at {exc.start})")]) from None
+    if _too_deep(text):
+        raise InvalidBody([(BODY, f"is nested deeper than {MAX_DEPTH} levels")])
+    try:
+        document = json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_constant=_constant,
+            parse_int=_integer,
+            parse_float=_real,
         )
-        raise InvalidBody([(BODY, reason)]) from None
+    except _Rejected as exc:
+        raise InvalidBody([exc.param]) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidBody([(BODY, f"is not valid JSON ({exc.msg} at position {exc.pos})")]) from None
+    except RecursionError:  # pragma: no cover - the depth scan rejects this first
+        raise InvalidBody([(BODY, f"is nested deeper than {MAX_DEPTH} levels")]) from None
+    found = _lone_surrogate(document, "")
+    if found is not None:
+        raise InvalidBody([found])
+    return document
+
+
+def parse_create_request(raw: bytes) -> dict[str, Any]:
+    """The decoded body when it satisfies the spec's schema; raises ``InvalidBody`` otherwise."""
+    document = decode_json(raw)
     validator = contract.schema_validator(CREATE_REQUEST_POINTER)
     errors = sorted(validator.iter_errors(document), key=lambda e: (_name(e), str(e.validator)))
     params: list[tuple[str, str]] = []

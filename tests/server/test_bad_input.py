@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
 import pytest
 
+from reference_server.app import create_app
+from reference_server.config import ServerConfig
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import ServerHandle
 
@@ -132,3 +136,86 @@ def test_outside_the_api(server: ServerHandle) -> None:
     for path in ("/", "/files", "/files/", "/v2/customer-trust/questionnaires/exports"):
         assert_problem(httpx.get(server.origin + path), 404)
     assert_problem(httpx.get(server.origin + "/files/abc.csv"), 403)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "words"),
+    [
+        (b'{"questionnaireId": "a", "format": "csv", "format": "original"}', "format", "duplicate key"),
+        (b'{"questionnaireId": "a", "format": NaN}', "body", "NaN"),
+        (b'{"questionnaireId": "a", "format": Infinity}', "body", "Infinity"),
+        (b'{"questionnaireId": "a", "format": -Infinity}', "body", "-Infinity"),
+        (b'{"questionnaireId": 1' + b"0" * 5000 + b', "format": "csv"}', "body", "number longer"),
+        (b'{"questionnaireId": 1e999, "format": "csv"}', "body", "out of range"),
+        (b'{"questionnaireId": "\\ud800", "format": "csv"}', "questionnaireId", "lone surrogate"),
+        (b'{"questionnaireId": "ok", "format": "csv", "\\udfff": 1}', "body", "lone surrogate"),
+        (b'{"questionnaireId": ["\\ud800"], "format": "csv"}', "questionnaireId/0", "lone surrogate"),
+        (b'{"questionnaireId": "\xed\xa0\x80", "format": "csv"}', "body", "UTF-8"),
+        (b'{"a": ' * 33 + b"1" + b"}" * 33, "body", "nested deeper than 32"),
+    ],
+    ids=[
+        "duplicate-key",
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "5000-digit-int",
+        "float-overflow",
+        "surrogate-value",
+        "surrogate-key",
+        "surrogate-in-array",
+        "utf8-encoded-surrogate",
+        "depth-33",
+    ],
+)
+def test_hostile_json_is_a_400_naming_the_problem(
+    client: httpx.Client, content: bytes, name: str, words: str
+) -> None:
+    body = assert_problem(client.post(EXPORTS, content=content, headers=JSON), 400)
+    [param] = body["invalid-params"]
+    assert param["name"] == name
+    assert words in param["reason"], param
+
+
+def test_nesting_at_the_limit_is_parsed(client: httpx.Client) -> None:
+    """32 levels parse (and then fail the schema on the field), so the bound is the documented one."""
+    content = b'{"questionnaireId": ' + b"[" * 31 + b"]" * 31 + b', "format": "csv"}'
+    assert _names(client.post(EXPORTS, content=content, headers=JSON)) == {"questionnaireId"}
+
+
+def test_a_body_that_never_arrives_is_408() -> None:
+    app = create_app(ServerConfig(tokens=("t",), in_memory=True, body_timeout=0.2))
+
+    async def scenario() -> httpx.Response:
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()  # the promised body never comes
+            raise AssertionError("unreachable")
+
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1" + EXPORTS,
+            "raw_path": ("/v1" + EXPORTS).encode(),
+            "query_string": b"",
+            "headers": [
+                (b"authorization", b"Bearer t"),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"10"),
+            ],
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 1),
+            "scheme": "http",
+            "http_version": "1.1",
+            "asgi": {"version": "3.0"},
+        }
+        await app(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return httpx.Response(start["status"], headers=start["headers"], content=body)
+
+    response = asyncio.run(scenario())
+    assert "did not arrive" in assert_problem(response, 408)["detail"]

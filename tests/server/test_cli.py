@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reference_server.config import default_db_path
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 
 from .server_test_helpers import EXPORTS, assert_valid
@@ -80,6 +81,9 @@ def test_serves_the_api_and_stops_gracefully(tmp_path: Path, stop: list[subproce
         (["--token", "t", "--rate-limit", "lots"], "rate limit"),
         (["--token", "t", "--webhook-url", "http://127.0.0.1:9/"], "webhook"),
         (["--token", "t", "--export-delay", "-1"], "delay"),
+        (["--token", "t", "--public-url", "javascript:alert(1)//"], "public URL"),
+        (["--token", "t", "--forwarded-allow-ips", "10.0.0.1,proxy"], "forwarded-allow-ips"),
+        (["--token", "t", "--header-timeout", "0"], "timeout"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
@@ -95,3 +99,61 @@ def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_the_default_database_is_per_user_and_named_at_startup(
+    tmp_path: Path, stop: list[subprocess.Popen[str]]
+) -> None:
+    state = tmp_path / "state"
+    (tmp_path / "tmp").mkdir()
+    env = {"XDG_STATE_HOME": str(state), "TMPDIR": str(tmp_path / "tmp")}
+    proc, base_url = _start(["--token", "t", "--export-delay", "60"], env=env)
+    stop.append(proc)
+    expected = state / "questionnaire-exports" / "exports.sqlite3"
+    response = httpx.post(
+        f"{base_url}{EXPORTS}",
+        json={"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"},
+        headers={"Authorization": "Bearer t"},
+    )
+    assert response.status_code == 202
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert f"database {expected}: resumed 0 pending export(s)" in err
+    assert expected.exists()
+    assert list((tmp_path / "tmp").iterdir()) == []  # nothing in the (shared) temporary folder
+
+    again, _ = _start(["--token", "t", "--export-delay", "60"], env=env)
+    stop.append(again)
+    again.send_signal(signal.SIGTERM)
+    _, err = again.communicate(timeout=20)
+    assert f"database {expected}: resumed 1 pending export(s)" in err  # the job left pending above
+
+
+def test_default_db_path_follows_xdg_rules(tmp_path: Path) -> None:
+    assert default_db_path({"XDG_STATE_HOME": str(tmp_path), "HOME": "/h"}) == (
+        tmp_path / "questionnaire-exports" / "exports.sqlite3"
+    )
+    for state_home in ("", "relative/dir"):
+        assert default_db_path({"XDG_STATE_HOME": state_home, "HOME": str(tmp_path)}) == (
+            tmp_path / ".local" / "state" / "questionnaire-exports" / "exports.sqlite3"
+        )
+
+
+def test_make_serve_passes_serve_args_through() -> None:
+    dry_run = subprocess.run(
+        [
+            "make",
+            "-n",
+            "--no-print-directory",
+            "serve",
+            "SERVE_ARGS=--export-delay 0.5 --public-url https://x.example",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},  # also when run by make
+    )
+    [command] = [line for line in dry_run.stdout.splitlines() if "-m reference_server" in line]
+    assert command.endswith("--export-delay 0.5 --public-url https://x.example"), command

@@ -8,15 +8,18 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import docx
 import httpx
 import openpyxl
 import pytest
 
+from contract import download_media_types
 from reference_server.clock import ManualClock
 from reference_server.seed import (
     DOCUMENT_QUESTIONNAIRE_ID,
     EXPORT_COLUMNS,
     FAILING_QUESTIONNAIRE_ID,
+    HOSTING_QUESTIONNAIRE_ID,
     QUESTIONNAIRES,
     SPREADSHEET_QUESTIONNAIRE_ID,
     UNSUPPORTED_QUESTION_TYPES_MESSAGE,
@@ -56,8 +59,8 @@ def test_create_answers_pending_then_completes_as_csv(client: httpx.Client) -> N
     assert rows == _expected_rows(SPREADSHEET_QUESTIONNAIRE_ID)
 
 
-@pytest.mark.parametrize("questionnaire_id", [SPREADSHEET_QUESTIONNAIRE_ID, DOCUMENT_QUESTIONNAIRE_ID])
-def test_original_format_is_a_real_xlsx(client: httpx.Client, questionnaire_id: str) -> None:
+@pytest.mark.parametrize("questionnaire_id", [SPREADSHEET_QUESTIONNAIRE_ID, HOSTING_QUESTIONNAIRE_ID])
+def test_original_format_of_a_spreadsheet_is_a_real_xlsx(client: httpx.Client, questionnaire_id: str) -> None:
     done = wait_until_done(client, create(client, questionnaire_id, "original")["id"]).json()
     assert_valid(done, "ExportCompleted")
     assert urlsplit(done["downloadUrl"]).path.endswith(".xlsx")
@@ -68,6 +71,26 @@ def test_original_format_is_a_real_xlsx(client: httpx.Client, questionnaire_id: 
         ["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)
     ]
     assert cells == _expected_rows(questionnaire_id)
+
+
+def test_original_format_of_a_document_is_a_real_docx(client: httpx.Client) -> None:
+    done = wait_until_done(client, create(client, DOCUMENT_QUESTIONNAIRE_ID, "original")["id"]).json()
+    assert_valid(done, "ExportCompleted")
+    assert urlsplit(done["downloadUrl"]).path.endswith(".docx")
+    file = httpx.get(done["downloadUrl"])
+    assert file.status_code == 200
+    assert file.headers["content-type"] in download_media_types()["original"]
+    assert file.headers["content-type"] != XLSX
+    assert file.headers["content-disposition"].endswith('.docx"')
+    document = docx.Document(io.BytesIO(file.content))
+    assert document.core_properties.title == QUESTIONNAIRES[DOCUMENT_QUESTIONNAIRE_ID].name
+    assert document.paragraphs[0].text == QUESTIONNAIRES[DOCUMENT_QUESTIONNAIRE_ID].name
+    [table] = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == _expected_rows(
+        DOCUMENT_QUESTIONNAIRE_ID
+    )
+    csv_done = wait_until_done(client, create(client, DOCUMENT_QUESTIONNAIRE_ID, "csv")["id"]).json()
+    assert httpx.get(csv_done["downloadUrl"]).headers["content-type"].startswith("text/csv")
 
 
 @pytest.mark.parametrize("export_format", ["csv", "original"])

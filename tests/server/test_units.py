@@ -79,3 +79,5 @@ def test_served_media_types_are_ones_the_spec_allows() -> None:
     allowed = download_media_types()
     assert exporter.CSV_MEDIA_TYPE.split(";")[0] in allowed["csv"]
     assert exporter.XLSX_MEDIA_TYPE in allowed["original"]
+    assert exporter.DOCX_MEDIA_TYPE in allowed["original"]
+    assert exporter.DOCX_MEDIA_TYPE != exporter.XLSX_MEDIA_TYPE
