@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -288,8 +286,51 @@ class ChildRun:
     files: dict[str, str]
 
 
+def _peak_rss_kb(pid: int, done: threading.Event, peak: list[int]) -> None:
+    """Poll the child's own high-water mark (`VmHWM`) until it exits.
+
+    Not `wait4`'s `ru_maxrss`: Linux carries the parent's peak across fork and exec into the child's figure,
+    so a child of a 300 MB pytest worker would report 300 MB whatever it did itself. `VmHWM` belongs to the
+    child's own address space (a new one at exec); it only grows, so the last read before exit is the peak
+    up to that moment (polled every 20 ms).
+    """
+    status = Path(f"/proc/{pid}/status")
+    while not done.is_set():
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak[0] = max(peak[0], int(line.split()[1]))
+        done.wait(0.02)
+
+
+def _wait_measuring(child: subprocess.Popen[bytes], limit: float) -> float:
+    """Wait for ``child`` (killed at ``limit`` s) and return its own peak RSS in MB."""
+    peak = [0]
+    done = threading.Event()
+    watcher = threading.Thread(target=_peak_rss_kb, args=(child.pid, done, peak), daemon=True)
+    watcher.start()
+    killer = threading.Timer(limit, child.kill)
+    killer.start()
+    try:
+        child.wait()
+    finally:
+        killer.cancel()
+        done.set()
+        watcher.join(timeout=5)
+    assert peak[0] > 0, "the child's VmHWM was never read"
+    return peak[0] / 1024  # kilobytes
+
+
+def measure_child_peak_mb(argv: list[str], *, limit: float) -> float:
+    """Run ``argv`` and return its own peak RSS in MB, measured as ``run_child`` measures it."""
+    return _wait_measuring(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL), limit)
+
+
 def run_child(argv: list[str], tmp: Path, *, limit: float, token: str = TOKEN) -> ChildRun:
-    """`python -m conformance` in a child process, killed at `limit` s; its own peak RSS from wait4."""
+    """`python -m conformance` in a child process, killed at `limit` s; its own peak RSS (`VmHWM`)."""
     paths = {"json": tmp / "report.json", "junit": tmp / "junit.xml", "html": tmp / "report.html"}
     full = [
         sys.executable, "-m", "conformance", *argv,
@@ -303,16 +344,8 @@ def run_child(argv: list[str], tmp: Path, *, limit: float, token: str = TOKEN) -
         child = subprocess.Popen(
             full, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, env=env
         )
-        killer = threading.Timer(limit, lambda: os.kill(child.pid, signal.SIGKILL))
-        killer.start()
-        try:
-            _pid, status, usage = os.wait4(child.pid, 0)
-        finally:
-            killer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
+        peak_mb = _wait_measuring(child, limit)
     elapsed = time.monotonic() - started
-    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
-    assert resource.RUSAGE_CHILDREN  # the same figure `getrusage(RUSAGE_CHILDREN)` reports, per child
     files = {name: path.read_text(encoding="utf-8") for name, path in paths.items() if path.exists()}
     report = json.loads(files["json"]) if "json" in files else {}
     return ChildRun(child.returncode, out_path.read_text("utf-8", "replace"), elapsed, peak_mb, report, files)

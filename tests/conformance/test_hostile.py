@@ -7,12 +7,13 @@ command (`--deadline 30 --request-timeout 5 --max-requests 60 --max-polls 20 --p
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .hostile import MODES, QUESTIONNAIRE, TOKEN, ChildRun, hostile_server, run_child
+from .hostile import MODES, QUESTIONNAIRE, TOKEN, ChildRun, hostile_server, measure_child_peak_mb, run_child
 
 PEAK_RSS_MB = 300
 MAX_REQUESTS, MAX_POLLS = 60, 20
@@ -145,3 +146,15 @@ def test_rate_limit_holds_for_every_engine(tmp_path: Path) -> None:
 def test_full_profile_deadline_holds_on_schemathesis_share(mode: str, tmp_path: Path) -> None:
     """All four Schemathesis phases against answers that trickle or never end: still within S + 10 s."""
     _check(mode, "later", tmp_path, deadline=30, request_timeout=5, profile="full")
+
+
+@pytest.mark.parametrize(("megabytes", "expect_over"), [(0, False), (350, True)])
+def test_peak_rss_is_the_childs_own(tmp_path: Path, megabytes: int, expect_over: bool) -> None:
+    """The memory meter sees a child that grows past the bound, and does not charge a small child with
+    the pytest worker's own size (which `wait4` would: Linux carries the parent's peak into the child)."""
+    ballast = bytearray(PEAK_RSS_MB * 1024 * 1024)  # this process is bigger than the bound
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    script = f"import time; b = bytearray({megabytes} << 20); b[::4096] = b'\\x01' * len(b[::4096]); time.sleep(0.2)"
+    peak = measure_child_peak_mb([sys.executable, "-c", script], limit=30)
+    assert (peak > PEAK_RSS_MB) is expect_over, peak
+    del ballast
