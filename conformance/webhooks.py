@@ -26,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import contract
 from contract import component_schema, status_variants, webhook_event_schemas
 
-from . import check_schema, spec
+from . import check_schema
 from .bounded_http import bounded_client, failure_kind, fetch
 from .check_time import parse_timestamp
 from .model import Report, Tally
@@ -56,8 +57,7 @@ def classify(payload: Any) -> tuple[str | None, list[str]]:
 
 def _export_schema(event: str) -> dict[str, Any]:
     event_schema = component_schema(webhook_event_schemas()[event])
-    ref = event_schema["properties"][_EXPORT_KEY]["$ref"]
-    return component_schema(ref.rsplit("/", 1)[-1])
+    return contract.resolve(event_schema["properties"][_EXPORT_KEY])
 
 
 def expected_variant(event: str) -> str:
@@ -135,7 +135,7 @@ class WebhookChecker:
     def cross_check(self, event: str, payload: dict[str, Any], label: str) -> None:
         """GET `export.id`: the status the event stands for and the same values for every shared field."""
         export = payload[_EXPORT_KEY]
-        path = spec.operation_path(spec.GET_OP, id=str(export["id"]))
+        path = contract.operation_path(contract.GET_OP, id=str(export["id"]))
         assert self.base_url is not None
         url = self.base_url.rstrip("/") + path
         try:
@@ -160,7 +160,7 @@ class WebhookChecker:
             self.fail(f"GET of export {export['id']} answered {response.status_code}", label)
             return
         status = expected_variant(event)
-        prop = next(iter(spec.immutable_fields() & {"status"}), "status")
+        prop = next(iter(contract.immutable_fields() & {"status"}), "status")
         if body.get(prop) != status:
             self.fail(f"{event} for export {export['id']}, but GET says {prop} {body.get(prop)!r}", label)
             return
