@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import selectors
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from questionnaire_exports_client.lib import Backoff, parse_retry_after
+from questionnaire_exports_client.lib.schedule import Schedule
 
 import contract
 
@@ -113,15 +116,20 @@ def create_exports(
         )
         answer.raise_for_status()
         ids[wanted] = str(answer.json()["id"])
-    deadline = time.monotonic() + timeout_s
+    # The client's own schedule (one deadline for both waits), at a fixed short step: a local server.
+    step = max(0.001, min(0.05, export_delay))
+    schedule = Schedule(timeout_s, Backoff(min_delay=step, max_delay=step), time.monotonic, random.Random(0))
     for wanted in ("completed", "failed"):
         while True:
-            status = client.get(export_path(ids[wanted])).json().get("status")
+            schedule.start_attempt()
+            answer = client.get(export_path(ids[wanted]))
+            status = answer.json().get("status")
             if status == wanted:
                 break
-            if time.monotonic() > deadline:
+            wait = schedule.next_delay(parse_retry_after(answer.headers.get("retry-after"), now=time.time()))
+            if wait is None:
                 raise RuntimeError(f"export did not reach {wanted} within {timeout_s:g} s (last {status!r})")
-            time.sleep(min(0.05, export_delay))
+            time.sleep(wait)
     answer = client.post(
         contract.operation_path(contract.CREATE_OP), json=contract.example_create_body(succeeding)
     )

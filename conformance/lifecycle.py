@@ -5,9 +5,13 @@ Why poll here: Schemathesis' stateful phase does not wait, so it rarely sees `co
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from questionnaire_exports_client.lib import Backoff, parse_retry_after
+from questionnaire_exports_client.lib.schedule import Schedule
 
 import contract
 from contract import discriminator
@@ -17,6 +21,9 @@ from .context import Context
 from .rules import LIFECYCLE
 from .transport import CannotRun, Sent
 
+#: A schedule needs a positive window; with less left than this the first poll is also the last.
+_MIN_POLL_WINDOW_S = 0.001
+
 
 @dataclass
 class Observation:
@@ -25,11 +32,13 @@ class Observation:
 
 
 def _retry_after(sent: Sent) -> float | None:
-    value = sent.response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    """The answer's ``Retry-After`` in seconds (both RFC 9110 forms, as the client reads it), or None."""
+    return parse_retry_after(sent.response.headers.get("retry-after"), now=time.time())
+
+
+def poll_backoff(loopback: bool) -> Backoff:
+    """The poll's backoff: the client's schedule, quicker against a loopback target (a local server)."""
+    return Backoff(min_delay=0.05, max_delay=2.0) if loopback else Backoff(min_delay=1.0, max_delay=10.0)
 
 
 def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | None:
@@ -60,28 +69,25 @@ def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | Non
 
 
 def poll_until_terminal(ctx: Context, export_id: str) -> Observation | None:
-    """Poll with exponential backoff (honouring Retry-After), bounded in count and time."""
+    """Poll with the client's backoff and ``Retry-After`` schedule, bounded in count and time."""
     config = ctx.config
     prop, _ = discriminator()
     terminal = contract.terminal_statuses()
-    delay = 0.05 if config.loopback else 1.0
-    ceiling = 2.0 if config.loopback else 10.0
-    give_up = time.monotonic() + min(config.poll_timeout, ctx.target.remaining_time())
-    attempts = 0
+    timeout = max(_MIN_POLL_WINDOW_S, min(config.poll_timeout, ctx.target.remaining_time()))
+    schedule = Schedule(timeout, poll_backoff(config.loopback), time.monotonic, random.Random(config.seed))
     while True:
-        attempts += 1
+        schedule.start_attempt()
         seen = get_export(ctx, export_id, poll=True)
         if seen is None:
             return None
         if seen.body.get(prop) in terminal:
             return seen
-        wait = _retry_after(seen.sent) or delay
-        delay = min(ceiling, delay * 2)
-        if time.monotonic() + wait > give_up:
+        wait = schedule.next_delay(_retry_after(seen.sent))
+        if wait is None:
             ctx.fail(
                 LIFECYCLE,
                 contract.GET_OP,
-                f"export {export_id} still {seen.body.get(prop)!r} after {attempts} polls "
+                f"export {export_id} still {seen.body.get(prop)!r} after {schedule.attempts} polls "
                 f"({config.poll_timeout:g} s poll timeout)",
                 seen.sent,
             )
