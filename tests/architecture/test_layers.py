@@ -74,7 +74,7 @@ def test_the_suite_imports_no_bench_and_the_server_only_for_embedded() -> None:
     assert embedded <= {"conformance.embedded"}, embedded
 
 
-@pytest.mark.parametrize(("folder", "package"), _client_dirs(), ids=lambda v: str(v).rsplit("/", 1)[-1])
+@pytest.mark.parametrize(("folder", "package"), _client_dirs(), ids=lambda v: getattr(v, "name", str(v)))
 def test_the_client_imports_nothing_of_the_tool(folder: Path, package: str) -> None:
     assert violations(_modules(folder, package), TOOL + TOOL_DEPENDENCIES) == []
 

@@ -135,7 +135,7 @@ def test_format_checker_refuses_to_work_without_format_libraries(monkeypatch: py
 
 def _matching_members(body: Any) -> list[str]:
     members = [
-        ref["$ref"].rsplit("/", 1)[-1]
+        contract.ref_name(ref["$ref"])
         for ref in SPEC["components"]["schemas"]["QuestionnaireExport"]["oneOf"]
     ]
     return [name for name in members if schema_validator(f"/components/schemas/{name}").is_valid(body)]
