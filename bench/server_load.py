@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+import contract
 from reference_server import seed
 
 from . import servers
@@ -59,26 +60,28 @@ def _reference_rates(token: str, scale: Scale) -> tuple[float, float]:
         servers.reference_server(token, export_delay=_EXPORT_DELAY_S) as base_url,
         servers.api_client(base_url, token) as client,
     ):
-        body = json.dumps(servers.create_body(seed.SPREADSHEET_QUESTIONNAIRE_ID)).encode()
+        body = json.dumps(contract.example_create_body(seed.SPREADSHEET_QUESTIONNAIRE_ID)).encode()
         created = client.post(
-            servers.operation_path(servers.CREATE_OP),
+            contract.operation_path(contract.CREATE_OP),
             content=body,
             headers={"Content-Type": "application/json"},
         )
         created.raise_for_status()
         get_url = base_url + servers.export_path(str(created.json()["id"]))
         get_rps = run_load("GET", get_url, None, token, scale)
-        post_rps = run_load("POST", base_url + servers.operation_path(servers.CREATE_OP), body, token, scale)
+        post_rps = run_load(
+            "POST", base_url + contract.operation_path(contract.CREATE_OP), body, token, scale
+        )
     return get_rps, post_rps
 
 
 def run(scale: Scale, token: str) -> list[Row]:
     ref_get, ref_post = _reference_rates(token, scale)
-    body = json.dumps(servers.create_body(seed.SPREADSHEET_QUESTIONNAIRE_ID)).encode()
+    body = json.dumps(contract.example_create_body(seed.SPREADSHEET_QUESTIONNAIRE_ID)).encode()
     with servers.listening_process(["-m", "bench.hello_server", "--port", "0"]) as base_url:
         hello_get = run_load("GET", base_url + servers.export_path("hello"), None, token, scale)
         hello_post = run_load(
-            "POST", base_url + servers.operation_path(servers.CREATE_OP), body, token, scale
+            "POST", base_url + contract.operation_path(contract.CREATE_OP), body, token, scale
         )
 
     def show(rate: float) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import selectors
 import subprocess
 import sys
@@ -17,19 +18,18 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
+from questionnaire_exports_client.lib import Backoff, parse_retry_after
+from questionnaire_exports_client.lib.schedule import Schedule
 
-from contract import load_spec
+import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = "listening on "
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
 TOKENS_ENV = "REFERENCE_SERVER_TOKENS"  # read by ``python -m reference_server``
-CREATE_OP = "createQuestionnaireExport"
-GET_OP = "getQuestionnaireExport"
 
 
 def _read_listening_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
@@ -90,26 +90,8 @@ def reference_server(token: str, *, export_delay: float) -> Iterator[str]:
         yield url
 
 
-def operation_path(operation_id: str) -> str:
-    """The path template of an operation, read from the spec."""
-    for path, item in load_spec()["paths"].items():
-        for op in item.values():
-            if isinstance(op, dict) and op.get("operationId") == operation_id:
-                return str(path)
-    raise KeyError(f"no operation {operation_id!r} in the spec")
-
-
 def export_path(export_id: str) -> str:
-    return operation_path(GET_OP).replace("{id}", export_id)
-
-
-def create_body(questionnaire_id: str) -> dict[str, Any]:
-    """A create request: the spec's first example of the request body, for another questionnaire."""
-    op = load_spec()["paths"][operation_path(CREATE_OP)]["post"]
-    examples = op["requestBody"]["content"]["application/json"]["examples"]
-    ref = next(iter(examples.values()))["$ref"].rsplit("/", 1)[-1]
-    value = dict(load_spec()["components"]["examples"][ref]["value"])
-    return {**value, "questionnaireId": questionnaire_id}
+    return contract.operation_path(contract.GET_OP, id=export_id)
 
 
 @dataclass(frozen=True)
@@ -129,19 +111,28 @@ def create_exports(
     """
     ids: dict[str, str] = {}
     for wanted, questionnaire in (("completed", succeeding), ("failed", failing)):
-        answer = client.post(operation_path(CREATE_OP), json=create_body(questionnaire))
+        answer = client.post(
+            contract.operation_path(contract.CREATE_OP), json=contract.example_create_body(questionnaire)
+        )
         answer.raise_for_status()
         ids[wanted] = str(answer.json()["id"])
-    deadline = time.monotonic() + timeout_s
+    # The client's own schedule (one deadline for both waits), at a fixed short step: a local server.
+    step = max(0.001, min(0.05, export_delay))
+    schedule = Schedule(timeout_s, Backoff(min_delay=step, max_delay=step), time.monotonic, random.Random(0))
     for wanted in ("completed", "failed"):
         while True:
-            status = client.get(export_path(ids[wanted])).json().get("status")
+            schedule.start_attempt()
+            answer = client.get(export_path(ids[wanted]))
+            status = answer.json().get("status")
             if status == wanted:
                 break
-            if time.monotonic() > deadline:
+            wait = schedule.next_delay(parse_retry_after(answer.headers.get("retry-after"), now=time.time()))
+            if wait is None:
                 raise RuntimeError(f"export did not reach {wanted} within {timeout_s:g} s (last {status!r})")
-            time.sleep(min(0.05, export_delay))
-    answer = client.post(operation_path(CREATE_OP), json=create_body(succeeding))
+            time.sleep(wait)
+    answer = client.post(
+        contract.operation_path(contract.CREATE_OP), json=contract.example_create_body(succeeding)
+    )
     answer.raise_for_status()
     ids["pending"] = str(answer.json()["id"])
     return Exports(ids)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import msgspec
 import pydantic
 
+import contract
 from contract import component_schema, discriminator, status_variants
 
 
@@ -30,13 +31,7 @@ class FieldKind:
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if ref is None:
-        return schema
-    prefix = "#/components/schemas/"
-    if not str(ref).startswith(prefix):
-        raise ValueError(f"cannot resolve $ref {ref!r}")
-    return _resolve(component_schema(str(ref)[len(prefix) :]))
+    return contract.resolve(schema)
 
 
 def field_kind(schema: dict[str, Any]) -> FieldKind:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
+import contract
 from conformance.config import RunConfig
 from conformance.context import Context
 from conformance.model import Tally
@@ -40,7 +41,7 @@ class Suite:
     def suite_get(self, export_id: str) -> Sent:
         """One GET through the suite: budget, rate limit, redacted reproduction, then every rule."""
         sent = self.target.api("schema", "GET", servers.export_path(export_id))
-        self.context.observe(servers.GET_OP, sent)
+        self.context.observe(contract.GET_OP, sent)
         return sent
 
     def findings(self) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 
+import contract
 from conformance import check_schema
 from contract import is_valid_fast, schema_validator
 
@@ -49,11 +50,11 @@ def run(scale: Scale, token: str) -> list[Row]:
 
         def rules() -> None:
             for sent in sents:
-                observe(servers.GET_OP, sent)
+                observe(contract.GET_OP, sent)
 
         def schema_only() -> None:
             for sent in sents:
-                schema_rule(servers.GET_OP, sent.status, sent.media_type, sent.response.content)
+                schema_rule(contract.GET_OP, sent.status, sent.media_type, sent.response.content)
 
         python_union = schema_validator(UNION)
         for body in bodies:

@@ -9,7 +9,6 @@ at most `max_bytes` are kept, and a download is only hashed and counted.
 from __future__ import annotations
 
 import hashlib
-import socket
 import ssl
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from questionnaire_exports_client._transport import kind_of
 
 
 class _Deadline(threading.local):
@@ -162,25 +162,32 @@ def fetch(
 
 
 def failure_kind(exc: BaseException, host: str) -> str:
-    """Why no answer came, in words: DNS resolution, connection refused, TLS verification, timeout."""
-    if isinstance(exc, httpx.TimeoutException):
+    """Why no answer came, in words: DNS resolution, connection refused, TLS verification, timeout.
+
+    The kind is the client's own classification (``questionnaire_exports_client._transport.kind_of``),
+    so the suite and the client never disagree on why a request failed; only the words are the suite's.
+    """
+    if not isinstance(exc, httpx.HTTPError):
+        return f"{type(exc).__name__} talking to {host}"
+    kind = kind_of(exc)
+    if kind in ("timeout", "connect-timeout"):
         return f"timeout: no answer from {host} in time"
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return f"DNS resolution failed for {host}"
-        if isinstance(seen, ConnectionRefusedError):
-            return f"connection refused by {host}"
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"TLS verification failed for {host}"
-        if isinstance(seen, ssl.SSLError):
-            return f"TLS error with {host}"
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+    if kind == "dns":
         return f"DNS resolution failed for {host}"
-    if "Connection refused" in text:
+    if kind == "refused":
         return f"connection refused by {host}"
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return f"TLS verification failed for {host}"
+    if kind == "tls":
+        return f"TLS verification failed for {host}" if _verification(exc) else f"TLS error with {host}"
     return f"{type(exc).__name__} talking to {host}"
+
+
+def _verification(exc: BaseException) -> bool:
+    """Whether a TLS failure was the certificate's verification (not, say, a plain-HTTP peer)."""
+    seen: BaseException | None = exc
+    for _ in range(16):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -12,13 +12,12 @@ from questionnaire_exports_client.api.exports import create_questionnaire_export
 from questionnaire_exports_client.client import Client
 from questionnaire_exports_client.errors import ResponseValidationError
 
+import contract
 from contract import discriminator
 
-from . import spec
-
 _PARSERS: dict[str, Any] = {
-    spec.CREATE_OP: create_questionnaire_export._parse_response,
-    spec.GET_OP: get_questionnaire_export._parse_response,
+    contract.CREATE_OP: create_questionnaire_export._parse_response,
+    contract.GET_OP: get_questionnaire_export._parse_response,
 }
 _CLIENT = Client(base_url="http://client-parse-only.invalid")
 
@@ -26,7 +25,7 @@ _CLIENT = Client(base_url="http://client-parse-only.invalid")
 def check_body(operation_id: str, response: httpx.Response, body: Any) -> list[str]:
     """Messages when the generated client rejects the body or yields the wrong class."""
     parser = _PARSERS.get(operation_id)
-    if parser is None or str(response.status_code) not in spec.documented_statuses(operation_id):
+    if parser is None or str(response.status_code) not in contract.documented_statuses(operation_id):
         return []  # an undocumented status belongs to the lifecycle or errors-auth rule
     try:
         parsed = parser(client=_CLIENT, response=response)

@@ -11,9 +11,8 @@ from typing import Any, cast
 
 from jsonschema.exceptions import ValidationError
 
+import contract
 from contract import is_valid_fast, schema_validator
-
-from . import spec
 
 
 def _path(error: ValidationError) -> str:
@@ -44,7 +43,7 @@ def union_messages(body: Any, schema: dict[str, Any]) -> list[str]:
     """Validate a discriminated union by its tag: one clear message per broken field."""
     disc = schema["discriminator"]
     prop = disc["propertyName"]
-    mapping = {value: ref.rsplit("/", 1)[-1] for value, ref in disc["mapping"].items()}
+    mapping = {value: contract.ref_name(ref) for value, ref in disc["mapping"].items()}
     allowed = ", ".join(mapping)
     if not isinstance(body, dict):
         return [f"body is not a JSON object (expected one of the {prop} variants {allowed})"]
@@ -79,14 +78,14 @@ def validate_body(body: Any, pointer: str, schema: dict[str, Any]) -> list[str]:
 
 def check_response(operation_id: str, status: int, media_type: str, content: bytes) -> list[str]:
     """The `schema` rule for one response. Undocumented statuses belong to other rules."""
-    documented = spec.media_types(operation_id, status)
+    documented = contract.media_types(operation_id, status)
     if documented is None or not documented:
         return []
     if media_type not in documented:
         if status >= 400:
             return []  # the errors-auth rule owns problem+json
         return [f"Content-Type {media_type or '(none)'} for {status} is not one of {', '.join(documented)}"]
-    found = spec.body_schema(operation_id, status, media_type)
+    found = contract.body_schema(operation_id, status, media_type)
     if found is None:
         return []
     try:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import contract
 from contract import discriminator
-
-from . import spec
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -32,34 +31,34 @@ def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime
     status = body[prop]
     allowance = timedelta(seconds=skew)
     out = []
-    requested = parse_timestamp(body.get(spec.REQUESTED_AT))
+    requested = parse_timestamp(body.get(contract.REQUESTED_AT))
     if requested is not None and requested > date + allowance:
         out.append(
-            f"{spec.REQUESTED_AT} {body[spec.REQUESTED_AT]} is after the response's Date {date.isoformat()}"
+            f"{contract.REQUESTED_AT} {body[contract.REQUESTED_AT]} is after the response's Date {date.isoformat()}"
         )
-    for name in spec.completion_fields(status):
+    for name in contract.completion_fields(status):
         moment = parse_timestamp(body.get(name))
         if moment is None:
             continue
         if requested is not None and moment < requested:
             out.append(
-                f"status={status}: {name} {body[name]} is before {spec.REQUESTED_AT} {body[spec.REQUESTED_AT]}"
+                f"status={status}: {name} {body[name]} is before {contract.REQUESTED_AT} {body[contract.REQUESTED_AT]}"
             )
         if moment > date + allowance:
             out.append(
                 f"status={status}: {name} {body[name]} is after the response's Date {date.isoformat()}"
             )
-    expires = parse_timestamp(body.get(spec.EXPIRES_AT))
+    expires = parse_timestamp(body.get(contract.EXPIRES_AT))
     if expires is not None:
         if policy == "rolling":
             expected = date + lifetime
             if abs(expires - expected) > allowance + timedelta(seconds=1):
                 out.append(
-                    f"status={status}: {spec.EXPIRES_AT} {body[spec.EXPIRES_AT]} is not {lifetime} after the "
+                    f"status={status}: {contract.EXPIRES_AT} {body[contract.EXPIRES_AT]} is not {lifetime} after the "
                     f"response's Date {date.isoformat()} (off by {expires - expected})"
                 )
         elif not date < expires <= date + lifetime + allowance:
             out.append(
-                f"status={status}: {spec.EXPIRES_AT} {body[spec.EXPIRES_AT]} is not within (Date, Date + {lifetime}]"
+                f"status={status}: {contract.EXPIRES_AT} {body[contract.EXPIRES_AT]} is not within (Date, Date + {lifetime}]"
             )
     return out

@@ -10,22 +10,19 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
 from .console import progress_printer, summary
+from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
 from .redact import SAFE_SECRET_LENGTH, Redactor
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
 DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"
-
-
-class UsageError(Exception):
-    """Bad usage: reported as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -289,6 +286,62 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
     return EXIT_OK if report.conforming else EXIT_VIOLATIONS
 
 
+def command_webhooks(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    """``conformance webhooks``: listen for deliveries, check each, report like ``run``."""
+    from .model import Tally
+    from .report_json import write_json
+    from .rules import WEBHOOK_RULE
+    from .webhooks import WebhookChecker, check_secret, listening, split_listen
+
+    secret = env.get(args.secret_env, "")
+    if not secret:
+        raise UsageError(f"set the webhook secret (whsec_...) in the environment variable {args.secret_env}")
+    token = env.get(args.token_env, "")
+    if args.base_url and not token:
+        raise UsageError(f"--base-url needs the bearer token in the environment variable {args.token_env}")
+    try:
+        host, port = split_listen(args.listen)
+        check_secret(secret)
+    except Exception as exc:
+        raise UsageError(str(exc)) from exc
+    redactor = Redactor([secret, token, secret.removeprefix("whsec_")])
+    tally = Tally(rules=(WEBHOOK_RULE,))
+    checker = WebhookChecker(
+        secret=secret, tally=tally, redactor=redactor, base_url=args.base_url, token=token
+    )
+    started = time.monotonic()
+    try:
+        with listening(host, port, checker, args.max_body_bytes) as listener:
+            out.write(
+                f"listening on {listener.url} for up to {args.max_events} deliveries, {args.timeout:g} s\n"
+            )
+            out.flush()
+            listener.wait(args.max_events, args.timeout)
+    except OSError as exc:
+        out.write(f"conformance: cannot run: {exc}\n")
+        return EXIT_CANNOT_RUN
+    finally:
+        checker.close()
+    report = Report(
+        target=args.listen,
+        profile="webhooks",
+        seed=0,
+        results=tally.results(),
+        requests=checker.received,
+        elapsed=time.monotonic() - started,
+        requests_by_rule=dict(tally.requests),
+    )
+    for finding in report.findings:
+        out.write(redactor.text(f"  FAIL [{finding.rule}] {finding.operation}: {finding.message}") + "\n")
+    out.write(redactor.text(summary(report)) + "\n")
+    if args.report_json:
+        write_json(report, Path(args.report_json), redactor)
+    if checker.received == 0:
+        out.write(f"conformance: cannot run: no deliveries received within {args.timeout:g} s\n")
+        return EXIT_CANNOT_RUN
+    return EXIT_OK if report.conforming else EXIT_VIOLATIONS
+
+
 def run_cli(
     argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, out: TextIO | None = None
 ) -> int:
@@ -298,8 +351,6 @@ def run_cli(
     try:
         args = build_parser().parse_args(argv)
         if args.command == "webhooks":
-            from .webhooks import command_webhooks
-
             return command_webhooks(args, env, out)
         return command_run(args, env, out)
     except UsageError as exc:

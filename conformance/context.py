@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import contract
 from contract import discriminator
 
-from . import check_client, check_schema, check_time, spec
+from . import check_client, check_schema, check_time
 from .config import RunConfig
 from .model import Tally
 from .redact import Redactor
@@ -34,7 +35,9 @@ class Context:
 
     def fail(self, rule: str, operation_id: str, message: str, sent: Sent | None) -> None:
         operation = (
-            spec.operations()[operation_id].label if operation_id in spec.operations() else operation_id
+            contract.operations()[operation_id].label
+            if operation_id in contract.operations()
+            else operation_id
         )
         message = self.redactor.text(message)
         if self.tally.fail(rule, operation, message, sent.exchange if sent else None):
@@ -46,7 +49,7 @@ class Context:
             self.tally.responses[(operation_id, str(sent.status))] += 1
         if sent.cut:  # the transport already reported the cut answer; a part of a body proves nothing
             return
-        if spec.media_types(operation_id, sent.status) is not None:  # a documented status: judged here
+        if contract.media_types(operation_id, sent.status) is not None:  # a documented status: judged here
             self.tally.exercise(SCHEMA)
         for message in check_schema.check_response(
             operation_id, sent.status, sent.media_type, sent.response.content
@@ -62,7 +65,7 @@ class Context:
             with self.tally.lock:
                 if body.get(prop) in mapping:
                     self.tally.variants[str(body[prop])] += 1
-                if body.get("format") in spec.enum_values("ExportFormat"):
+                if body.get("format") in contract.enum_values("ExportFormat"):
                     self.tally.formats[str(body["format"])] += 1
         self.tally.exercise(CLIENT)
         for message in check_client.check_body(operation_id, sent.response, body):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import contract
 from contract import status_variants
 
-from . import spec
 from .context import Context
 from .rules import ERRORS_AUTH, LIFECYCLE
 
@@ -27,12 +27,12 @@ def table(ctx: Context) -> dict[str, Any]:
             "status": status,
             "observed": tally.responses[(op.operation_id, status)],
         }
-        for op in spec.operations().values()
-        for status in spec.documented_statuses(op.operation_id)
+        for op in contract.operations().values()
+        for status in contract.documented_statuses(op.operation_id)
     ]
     variants = [{"status": value, "observed": tally.variants[value]} for value in status_variants()]
     formats = [
-        {"format": value, "observed": tally.formats[value]} for value in spec.enum_values("ExportFormat")
+        {"format": value, "observed": tally.formats[value]} for value in contract.enum_values("ExportFormat")
     ]
     return {"responses": responses, "variants": variants, "formats": formats}
 
@@ -41,13 +41,13 @@ def _required(ctx: Context, operation_id: str, status: str) -> bool:
     """Whether the suite provokes this response itself (so never seeing it is a gap, not luck)."""
     if status in UNPROVOKABLE:
         return False
-    return not (ctx.config.read_only and spec.operations()[operation_id].method != "GET")
+    return not (ctx.config.read_only and contract.operations()[operation_id].method != "GET")
 
 
 def finish(ctx: Context, stopped_early: bool) -> None:
     """Note everything documented but never observed; a failure under --require-coverage."""
     cov = table(ctx)
-    labels = {op.label: op.operation_id for op in spec.operations().values()}
+    labels = {op.label: op.operation_id for op in contract.operations().values()}
     missing_responses = [row for row in cov["responses"] if not row["observed"]]
     missing_variants = [row["status"] for row in cov["variants"] if not row["observed"]]
     missing_formats = [row["format"] for row in cov["formats"] if not row["observed"]]
@@ -73,7 +73,10 @@ def finish(ctx: Context, stopped_early: bool) -> None:
             )
     for value in missing_variants:
         ctx.fail(
-            LIFECYCLE, spec.GET_OP, f"status variant {value} never observed (--require-coverage){why}", None
+            LIFECYCLE,
+            contract.GET_OP,
+            f"status variant {value} never observed (--require-coverage){why}",
+            None,
         )
     for value in missing_formats:
-        ctx.fail(LIFECYCLE, spec.GET_OP, f"format {value} never observed (--require-coverage){why}", None)
+        ctx.fail(LIFECYCLE, contract.GET_OP, f"format {value} never observed (--require-coverage){why}", None)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from . import spec
+import contract
+
 from .context import Context
 from .rules import ERRORS_AUTH
 from .transport import Auth, Sent
@@ -28,7 +29,7 @@ def expect_error(
         ctx.fail(ERRORS_AUTH, operation_id, f"{what} answered {sent.status}, expected {wanted}", sent)
         return
     expected = sent.status
-    documented = spec.media_types(operation_id, expected) or []
+    documented = contract.media_types(operation_id, expected) or []
     if documented and sent.media_type not in documented:
         ctx.fail(
             ERRORS_AUTH,
@@ -41,49 +42,53 @@ def expect_error(
 
 def probe(ctx: Context) -> Sent:
     """The first request: an unknown id with the token. Also tells whether the target is usable."""
-    path = spec.operation_path(spec.GET_OP, id=f"conformance-unknown-{secrets.token_hex(6)}")
+    path = contract.operation_path(contract.GET_OP, id=f"conformance-unknown-{secrets.token_hex(6)}")
     sent = ctx.target.api(ERRORS_AUTH, "GET", path)
     return sent
 
 
 def run_errors_auth(ctx: Context, probed: Sent, known_id: str | None) -> None:
-    ctx.observe(spec.GET_OP, probed)
-    expect_error(ctx, spec.GET_OP, probed, 404, "GET of an unknown export id")
-    get_path = spec.operation_path(spec.GET_OP, id=known_id or f"conformance-unknown-{secrets.token_hex(6)}")
+    ctx.observe(contract.GET_OP, probed)
+    expect_error(ctx, contract.GET_OP, probed, 404, "GET of an unknown export id")
+    get_path = contract.operation_path(
+        contract.GET_OP, id=known_id or f"conformance-unknown-{secrets.token_hex(6)}"
+    )
     cases: list[tuple[Auth, str]] = [("none", "without a token"), ("wrong", "with a wrong token")]
     for auth, how in cases:
         sent = ctx.target.api(ERRORS_AUTH, "GET", get_path, auth=auth)
-        ctx.observe(spec.GET_OP, sent)
-        expect_error(ctx, spec.GET_OP, sent, 401, f"GET {how}")
+        ctx.observe(contract.GET_OP, sent)
+        expect_error(ctx, contract.GET_OP, sent, 401, f"GET {how}")
     if ctx.config.read_only:
         return
-    create_path = spec.operations()[spec.CREATE_OP].path
+    create_path = contract.operations()[contract.CREATE_OP].path
     qid = ctx.config.questionnaire_id or "conformance-questionnaire"
-    fmt = spec.enum_values("ExportFormat")[0]
-    invalid = spec.invalid_create_bodies(qid, fmt)
+    fmt = contract.enum_values("ExportFormat")[0]
+    invalid = contract.invalid_create_bodies(qid, fmt)
     for what, content in invalid:
         sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, content=content)
         _post_observed(ctx, sent)
-        expect_error(ctx, spec.CREATE_OP, sent, 400, what)
-    sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, auth="none", json_body=spec.create_body(qid, fmt))
+        expect_error(ctx, contract.CREATE_OP, sent, 400, what)
+    sent = ctx.target.api(
+        ERRORS_AUTH, "POST", create_path, auth="none", json_body=contract.create_body(qid, fmt)
+    )
     _post_observed(ctx, sent)
-    expect_error(ctx, spec.CREATE_OP, sent, 401, "POST without a token")
+    expect_error(ctx, contract.CREATE_OP, sent, 401, "POST without a token")
     unknown = f"conformance-unknown-{secrets.token_hex(6)}"
-    sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, json_body=spec.create_body(unknown, fmt))
+    sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, json_body=contract.create_body(unknown, fmt))
     _post_observed(ctx, sent)
-    expect_error(ctx, spec.CREATE_OP, sent, 404, "POST for an unknown questionnaire")
-    body = json.dumps(spec.create_body(qid, fmt)).encode()
+    expect_error(ctx, contract.CREATE_OP, sent, 404, "POST for an unknown questionnaire")
+    body = json.dumps(contract.create_body(qid, fmt)).encode()
     sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, content=body, content_type="text/plain")
     _post_observed(ctx, sent)
-    expect_error(ctx, spec.CREATE_OP, sent, 415, "POST with Content-Type text/plain")
+    expect_error(ctx, contract.CREATE_OP, sent, 415, "POST with Content-Type text/plain")
     # Larger than API gateways accept; a server allowing more must still refuse the unknown key (400).
-    padded = {**spec.create_body(qid, fmt), "conformancePadding": "x" * OVERSIZED_BODY}
+    padded = {**contract.create_body(qid, fmt), "conformancePadding": "x" * OVERSIZED_BODY}
     sent = ctx.target.api(ERRORS_AUTH, "POST", create_path, json_body=padded)
     _post_observed(ctx, sent)
-    expect_error(ctx, spec.CREATE_OP, sent, 413, f"POST of a {OVERSIZED_BODY} byte body", also=(400,))
+    expect_error(ctx, contract.CREATE_OP, sent, 413, f"POST of a {OVERSIZED_BODY} byte body", also=(400,))
 
 
 def _post_observed(ctx: Context, sent: Sent) -> None:
-    ctx.observe(spec.CREATE_OP, sent)
+    ctx.observe(contract.CREATE_OP, sent)
     if 200 <= sent.status < 300:
         ctx.exports_created += 1

@@ -5,16 +5,24 @@ Why poll here: Schemathesis' stateful phase does not wait, so it rarely sees `co
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from questionnaire_exports_client.lib import Backoff, parse_retry_after
+from questionnaire_exports_client.lib.schedule import Schedule
+
+import contract
 from contract import discriminator
 
-from . import check_link, spec
+from . import check_link
 from .context import Context
 from .rules import LIFECYCLE
 from .transport import CannotRun, Sent
+
+#: A schedule needs a positive window; with less left than this the first poll is also the last.
+_MIN_POLL_WINDOW_S = 0.001
 
 
 @dataclass
@@ -24,18 +32,20 @@ class Observation:
 
 
 def _retry_after(sent: Sent) -> float | None:
-    value = sent.response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    """The answer's ``Retry-After`` in seconds (both RFC 9110 forms, as the client reads it), or None."""
+    return parse_retry_after(sent.response.headers.get("retry-after"), now=time.time())
+
+
+def poll_backoff(loopback: bool) -> Backoff:
+    """The poll's backoff: the client's schedule, quicker against a loopback target (a local server)."""
+    return Backoff(min_delay=0.05, max_delay=2.0) if loopback else Backoff(min_delay=1.0, max_delay=10.0)
 
 
 def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | None:
     """One GET, observed; None when it did not answer 200 with an object."""
-    path = spec.operation_path(spec.GET_OP, id=export_id)
+    path = contract.operation_path(contract.GET_OP, id=export_id)
     sent = ctx.target.api(LIFECYCLE, "GET", path, poll=poll)
-    ctx.observe(spec.GET_OP, sent)
+    ctx.observe(contract.GET_OP, sent)
     body = sent.json()
     if sent.status == 429:
         return Observation(body={}, sent=sent)
@@ -43,40 +53,41 @@ def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | Non
         return None  # the transport reported the cut answer (a `schema` finding)
     if sent.status != 200 or not isinstance(body, dict):
         what = "expected 200" if sent.status != 200 else "with a body that is not a JSON object"
-        ctx.fail(LIFECYCLE, spec.GET_OP, f"GET of export {export_id} answered {sent.status}, {what}", sent)
+        ctx.fail(
+            LIFECYCLE, contract.GET_OP, f"GET of export {export_id} answered {sent.status}, {what}", sent
+        )
         return None
     prop, _ = discriminator()
     ctx.tally.exercise(LIFECYCLE)
     if body.get("id") != export_id:
-        ctx.fail(LIFECYCLE, spec.GET_OP, f"GET of export {export_id} answered id {body.get('id')!r}", sent)
+        ctx.fail(
+            LIFECYCLE, contract.GET_OP, f"GET of export {export_id} answered id {body.get('id')!r}", sent
+        )
     if body.get(prop) is None:
         return None
     return Observation(body=body, sent=sent)
 
 
 def poll_until_terminal(ctx: Context, export_id: str) -> Observation | None:
-    """Poll with exponential backoff (honouring Retry-After), bounded in count and time."""
+    """Poll with the client's backoff and ``Retry-After`` schedule, bounded in count and time."""
     config = ctx.config
     prop, _ = discriminator()
-    terminal = spec.terminal_statuses()
-    delay = 0.05 if config.loopback else 1.0
-    ceiling = 2.0 if config.loopback else 10.0
-    give_up = time.monotonic() + min(config.poll_timeout, ctx.target.remaining_time())
-    attempts = 0
+    terminal = contract.terminal_statuses()
+    timeout = max(_MIN_POLL_WINDOW_S, min(config.poll_timeout, ctx.target.remaining_time()))
+    schedule = Schedule(timeout, poll_backoff(config.loopback), time.monotonic, random.Random(config.seed))
     while True:
-        attempts += 1
+        schedule.start_attempt()
         seen = get_export(ctx, export_id, poll=True)
         if seen is None:
             return None
         if seen.body.get(prop) in terminal:
             return seen
-        wait = _retry_after(seen.sent) or delay
-        delay = min(ceiling, delay * 2)
-        if time.monotonic() + wait > give_up:
+        wait = schedule.next_delay(_retry_after(seen.sent))
+        if wait is None:
             ctx.fail(
                 LIFECYCLE,
-                spec.GET_OP,
-                f"export {export_id} still {seen.body.get(prop)!r} after {attempts} polls "
+                contract.GET_OP,
+                f"export {export_id} still {seen.body.get(prop)!r} after {schedule.attempts} polls "
                 f"({config.poll_timeout:g} s poll timeout)",
                 seen.sent,
             )
@@ -88,11 +99,11 @@ def check_stable(ctx: Context, first: Observation, later: Observation) -> None:
     """A terminal export never changes status nor any immutable field."""
     prop, _ = discriminator()
     export_id = first.body.get("id")
-    for name in sorted({prop} | spec.immutable_fields()):
+    for name in sorted({prop} | contract.immutable_fields()):
         if first.body.get(name) != later.body.get(name):
             ctx.fail(
                 LIFECYCLE,
-                spec.GET_OP,
+                contract.GET_OP,
                 f"terminal export {export_id} changed {name} from {first.body.get(name)!r} to "
                 f"{later.body.get(name)!r}",
                 later.sent,
@@ -109,25 +120,28 @@ def follow(ctx: Context, export_id: str, *, expect: str | None, created: dict[st
     ctx.progress(f"  export {export_id} -> {status}")
     if expect is not None and status != expect:
         ctx.fail(
-            LIFECYCLE, spec.GET_OP, f"export {export_id} ended {status!r}, expected {expect!r}", first.sent
+            LIFECYCLE,
+            contract.GET_OP,
+            f"export {export_id} ended {status!r}, expected {expect!r}",
+            first.sent,
         )
     if created is not None:
-        for name in sorted((spec.immutable_fields() - {prop}) & set(created)):
+        for name in sorted((contract.immutable_fields() - {prop}) & set(created)):
             if created.get(name) != first.body.get(name):
                 ctx.fail(
                     LIFECYCLE,
-                    spec.GET_OP,
+                    contract.GET_OP,
                     f"export {export_id}: {name} was {created.get(name)!r} at creation, now "
                     f"{first.body.get(name)!r}",
                     first.sent,
                 )
-    if spec.DOWNLOAD_URL in first.body:
+    if contract.DOWNLOAD_URL in first.body:
         check_link.check_download(ctx, first.body)
     later = get_export(ctx, export_id, poll=False)
     if later is None or not later.body:
         return
     check_stable(ctx, first, later)
-    if spec.DOWNLOAD_URL in first.body:
+    if contract.DOWNLOAD_URL in first.body:
         check_link.check_fresh(ctx, first.body, later.body)
 
 
@@ -143,9 +157,9 @@ def create(
         ctx.tally.note(f"export cap of {ctx.config.max_exports} reached; skipped one create")
         return None
     ctx.exports_created += 1
-    path = spec.operations()[spec.CREATE_OP].path
-    sent = ctx.target.api(LIFECYCLE, "POST", path, json_body=spec.create_body(questionnaire_id, fmt))
-    ctx.observe(spec.CREATE_OP, sent)
+    path = contract.operations()[contract.CREATE_OP].path
+    sent = ctx.target.api(LIFECYCLE, "POST", path, json_body=contract.create_body(questionnaire_id, fmt))
+    ctx.observe(contract.CREATE_OP, sent)
     ctx.tally.exercise(LIFECYCLE)
     body = sent.json()
     if flag is not None and sent.status == 404:
@@ -158,25 +172,28 @@ def create(
         return None  # the transport reported the cut answer (a `schema` finding)
     if sent.status not in (200, 202) or not isinstance(body, dict):
         what = "expected 202" if sent.status not in (200, 202) else "with a body that is not a JSON object"
-        ctx.fail(LIFECYCLE, spec.CREATE_OP, f"POST answered {sent.status}, {what}", sent)
+        ctx.fail(LIFECYCLE, contract.CREATE_OP, f"POST answered {sent.status}, {what}", sent)
         return None
     if sent.status != 202:
-        ctx.fail(LIFECYCLE, spec.CREATE_OP, f"POST answered {sent.status}, expected 202", sent)
+        ctx.fail(LIFECYCLE, contract.CREATE_OP, f"POST answered {sent.status}, expected 202", sent)
     prop, _ = discriminator()
-    if body.get(prop) != spec.pending_status():
+    if body.get(prop) != contract.pending_status():
         ctx.fail(
             LIFECYCLE,
-            spec.CREATE_OP,
-            f"POST answered {prop} {body.get(prop)!r}, expected {spec.pending_status()!r}",
+            contract.CREATE_OP,
+            f"POST answered {prop} {body.get(prop)!r}, expected {contract.pending_status()!r}",
             sent,
         )
     if body.get("format") != fmt:
         ctx.fail(
-            LIFECYCLE, spec.CREATE_OP, f"format not echoed: asked {fmt!r}, got {body.get('format')!r}", sent
+            LIFECYCLE,
+            contract.CREATE_OP,
+            f"format not echoed: asked {fmt!r}, got {body.get('format')!r}",
+            sent,
         )
     export_id = body.get("id")
     if not isinstance(export_id, str) or not export_id:
-        ctx.fail(LIFECYCLE, spec.CREATE_OP, "POST answered no usable id", sent)
+        ctx.fail(LIFECYCLE, contract.CREATE_OP, "POST answered no usable id", sent)
         return None
     ctx.created_ids.append(export_id)
     ctx.progress(f"  created {export_id} ({fmt}) -> {sent.status}")
@@ -190,7 +207,7 @@ def run_lifecycle(ctx: Context) -> None:
         for export_id in config.export_ids:
             follow(ctx, export_id, expect=None, created=None)
         return
-    formats = spec.enum_values("ExportFormat")
+    formats = contract.enum_values("ExportFormat")
     assert config.questionnaire_id is not None
     # One export per questionnaire first: each id given is checked before the other exports are made.
     plans: list[tuple[str, str, str | None, str | None]] = [
@@ -204,12 +221,17 @@ def run_lifecycle(ctx: Context) -> None:
         ctx.tally.note("no --failing-questionnaire-id: the failed variant is seen only if an export fails")
     if config.failing_questionnaire_id:
         plans.append(
-            (config.failing_questionnaire_id, formats[0], spec.FAILED_STATUS, "--failing-questionnaire-id")
+            (
+                config.failing_questionnaire_id,
+                formats[0],
+                contract.FAILED_STATUS,
+                "--failing-questionnaire-id",
+            )
         )
     plans += [(config.questionnaire_id, fmt, None, None) for fmt in formats[1:]]
     started = [(create(ctx, qid, fmt, flag), expect) for qid, fmt, expect, flag in plans]
     for made, expect in started:
         if made is not None:
             export_id, body = made
-            good = [s for s in spec.terminal_statuses() if s != spec.FAILED_STATUS]
+            good = [s for s in contract.terminal_statuses() if s != contract.FAILED_STATUS]
             follow(ctx, export_id, expect=expect or (good[0] if len(good) == 1 else None), created=body)

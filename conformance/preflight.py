@@ -10,7 +10,8 @@ import secrets
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from . import spec
+import contract
+
 from .context import Context
 from .rules import ERRORS_AUTH
 from .transport import CannotRun, Sent
@@ -55,7 +56,7 @@ def check_probe(ctx: Context, probed: Sent) -> None:
     nowhere = ctx.target.api(ERRORS_AUTH, "GET", f"/conformance-no-such-path-{secrets.token_hex(4)}")
     if _signature(nowhere) != _signature(probed):
         return
-    path = spec.operation_path(spec.GET_OP, id=f"conformance-unknown-{secrets.token_hex(6)}")
+    path = contract.operation_path(contract.GET_OP, id=f"conformance-unknown-{secrets.token_hex(6)}")
     anonymous = ctx.target.api(ERRORS_AUTH, "GET", path, auth="none")
     if _signature(anonymous) == _signature(probed):
         raise not_the_api(

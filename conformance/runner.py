@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from . import coverage, errors_auth, lifecycle, preflight, spec, st_engine
+import contract
+
+from . import coverage, errors_auth, lifecycle, preflight, st_engine
 from .config import RunConfig
 from .context import Context, Progress
 from .model import Report, Tally
@@ -60,7 +62,7 @@ def _steps(ctx: Context) -> bool:
         progress(f"  stopped early: {exc}")
         return True
     except AnswerTimedOut as exc:
-        ctx.fail(SCHEMA, spec.GET_OP, f"no answer in time: {exc}", None)
+        ctx.fail(SCHEMA, contract.GET_OP, f"no answer in time: {exc}", None)
         tally.note(f"stopped early: {exc}")
         return True
     except TargetUnreachable as exc:

@@ -28,9 +28,8 @@ from schemathesis.schemas import BaseSchema
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
-from contract import SPEC_PATH
+import contract
 
-from . import spec
 from .context import Context
 from .rules import ERRORS_AUTH, LIFECYCLE, SCHEMA
 from .transport import (
@@ -293,7 +292,7 @@ def _observe(ctx: Context, case: Any, interaction: Any) -> None:
     if case is None or response is None or response.content_size > len(response.content):
         return
     label = f"{case.operation.method.upper()} {case.operation.path}"
-    operation_id = next((op.operation_id for op in spec.operations().values() if op.label == label), None)
+    operation_id = next((op.operation_id for op in contract.operations().values() if op.label == label), None)
     if operation_id is None:
         return
     headers = [(name, value) for name, values in response.headers.items() for value in values]
@@ -338,7 +337,9 @@ def run_schemathesis(ctx: Context, allotment: int) -> int:
     if allotment <= 0 or not ctx.config.st_phases:
         ctx.tally.note("Schemathesis skipped: no request budget left")
         return 0
-    schema: BaseSchema = schemathesis.openapi.from_path(str(SPEC_PATH), config=build_config(ctx, allotment))
+    schema: BaseSchema = schemathesis.openapi.from_dict(
+        contract.spec_document(), config=build_config(ctx, allotment)
+    )
     if ctx.config.read_only:  # a read-only run sends no POST, Schemathesis' included
         schema = schema.include(method=["GET", "HEAD"])
     before = ctx.tally.requests[ST_BUCKET]

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from . import spec
+import contract
+
 from .bounded_http import NOT_SENT_ERRORS, Fetched, bounded_client, failure_kind, fetch
 from .config import RunConfig
 from .model import BODY_EXCERPT, Exchange, Tally
@@ -348,26 +349,32 @@ class Target:
         """The spec operation a request to `url` is for, or None."""
         path = urlsplit(url).path
         base = urlsplit(self.config.base_url).path.rstrip("/")
-        return spec.operation_for(method, path.removeprefix(base))
+        return contract.operation_for(method, path.removeprefix(base))
 
     def label(self, method: str, url: str) -> str:
         """`METHOD /path/template` as findings name operations; the redacted URL for other requests."""
         operation_id = self.operation_of(method, url)
-        return spec.operations()[operation_id].label if operation_id else f"{method} {self.redactor.url(url)}"
+        return (
+            contract.operations()[operation_id].label
+            if operation_id
+            else f"{method} {self.redactor.url(url)}"
+        )
 
     def _transport_findings(self, method: str, url: str, sent: Sent) -> None:
         """What no documented response can be: a cut answer, an undocumented redirect (never followed)."""
         path = urlsplit(url).path
         base = urlsplit(self.config.base_url).path.rstrip("/")
-        operation_id = spec.operation_for(method, path.removeprefix(base))
+        operation_id = contract.operation_for(method, path.removeprefix(base))
         label = (
-            spec.operations()[operation_id].label if operation_id else f"{method} {self.redactor.url(url)}"
+            contract.operations()[operation_id].label
+            if operation_id
+            else f"{method} {self.redactor.url(url)}"
         )
         if sent.cut:
             self.finding(label, f"{method} answered {sent.status} but the answer was cut: {sent.cut}", sent)
         status = sent.status
         if 300 <= status < 400:
-            documented = spec.documented_statuses(operation_id) if operation_id else []
+            documented = contract.documented_statuses(operation_id) if operation_id else []
             if str(status) not in documented:
                 host = urlsplit(urljoin(url, sent.response.headers.get("location", ""))).netloc or "(none)"
                 message = (

@@ -7,18 +7,14 @@ it instead of re-implementing the cryptography.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import Any
 
-import httpx
 import uvicorn
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
@@ -26,16 +22,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import contract
 from contract import component_schema, status_variants, webhook_event_schemas
 
-from . import check_schema, spec
-from .bounded_http import bounded_client, failure_kind, fetch
+from . import check_schema
 from .check_time import parse_timestamp
-from .model import Report, Tally
+from .config import RunConfig
+from .model import Tally
 from .redact import Redactor
-from .rules import WEBHOOK_RULE, WEBHOOKS
+from .rules import WEBHOOKS
+from .transport import StopRun, Target
 
 DEFAULT_MAX_BODY = 1024 * 1024
+#: The cross-check's own limits (a listener may run for hours): requests and seconds for all its GETs.
+_CROSS_CHECK_BUDGET = 1_000_000
+_CROSS_CHECK_DEADLINE_S = 7 * 24 * 3600.0
 _EXPORT_KEY = "export"  # the docs name the event's export object `export` (`export.id`)
 
 
@@ -56,8 +57,7 @@ def classify(payload: Any) -> tuple[str | None, list[str]]:
 
 def _export_schema(event: str) -> dict[str, Any]:
     event_schema = component_schema(webhook_event_schemas()[event])
-    ref = event_schema["properties"][_EXPORT_KEY]["$ref"]
-    return component_schema(ref.rsplit("/", 1)[-1])
+    return contract.resolve(event_schema["properties"][_EXPORT_KEY])
 
 
 def expected_variant(event: str) -> str:
@@ -80,8 +80,44 @@ class WebhookChecker:
     token: str = field(default="", repr=False)
     request_timeout: float = 10.0
     received: int = 0
+    #: Deliveries whose checks (signature, payload, cross-check GET) are all done; ``received`` counts
+    #: a delivery when it arrives, ``checked`` once nothing more will be recorded for it.
+    checked: int = 0
     seen_ids: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _done: threading.Condition = field(default_factory=threading.Condition)
+    target: Target | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.base_url and self.target is None:
+            # The cross-check GET goes through the suite's `Target` like every other request: bounded in
+            # time and size, no redirect followed, GET only (read-only), counted under the webhooks rule.
+            config = RunConfig(
+                base_url=self.base_url,
+                questionnaire_id=None,
+                token=self.token,
+                read_only=True,
+                request_timeout=self.request_timeout,
+                max_requests=_CROSS_CHECK_BUDGET,
+                deadline=_CROSS_CHECK_DEADLINE_S,
+                max_body_bytes=DEFAULT_MAX_BODY,
+            )
+            self.target = Target(config, self.tally, self.redactor)
+
+    def close(self) -> None:
+        """Close the cross-check's connections."""
+        if self.target is not None:
+            self.target.close()
+
+    def wait_checked(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` deliveries are fully checked (or ``timeout`` seconds pass); True if they are."""
+        with self._done:
+            return self._done.wait_for(lambda: self.checked >= count, timeout)
+
+    def _finished(self) -> None:
+        with self._done:
+            self.checked += 1
+            self._done.notify_all()
 
     def fail(self, message: str, delivery: str) -> None:
         self.tally.fail(WEBHOOKS, delivery, self.redactor.text(message), None)
@@ -95,9 +131,16 @@ class WebhookChecker:
             f"delivery body larger than {limit} bytes (--max-body-bytes); answered 413",
             f"delivery {msg_id or '(no svix-id)'}",
         )
+        self._finished()
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> int:
         """Check one delivery; the HTTP status to answer with."""
+        try:
+            return self._handle(headers, body)
+        finally:
+            self._finished()
+
+    def _handle(self, headers: Mapping[str, str], body: bytes) -> int:
         lowered = {k.lower(): v for k, v in headers.items()}
         msg_id = lowered.get("svix-id", "")
         label = f"delivery {msg_id or '(no svix-id)'}"
@@ -135,32 +178,22 @@ class WebhookChecker:
     def cross_check(self, event: str, payload: dict[str, Any], label: str) -> None:
         """GET `export.id`: the status the event stands for and the same values for every shared field."""
         export = payload[_EXPORT_KEY]
-        path = spec.operation_path(spec.GET_OP, id=str(export["id"]))
-        assert self.base_url is not None
-        url = self.base_url.rstrip("/") + path
+        path = contract.operation_path(contract.GET_OP, id=str(export["id"]))
+        assert self.target is not None
         try:
-            with bounded_client(self.request_timeout) as client:
-                request = client.build_request("GET", url, headers={"Authorization": f"Bearer {self.token}"})
-                fetched = fetch(client, request, total=self.request_timeout, max_bytes=DEFAULT_MAX_BODY)
-        except httpx.HTTPError as exc:
-            self.fail(
-                f"GET of export {export['id']} failed: {failure_kind(exc, urlsplit(url).netloc)}", label
-            )
+            sent = self.target.api(WEBHOOKS, "GET", path)
+        except StopRun as exc:
+            self.fail(f"GET of export {export['id']} failed: {exc}", label)
             return
-        self.tally.count(WEBHOOKS)
-        response = fetched.response
-        if fetched.cut:
-            self.fail(f"GET of export {export['id']}: answer cut: {fetched.cut}", label)
+        if sent.cut:
+            self.fail(f"GET of export {export['id']}: answer cut: {sent.cut}", label)
             return
-        try:
-            body = response.json()
-        except (ValueError, RecursionError):
-            body = None
-        if response.status_code != 200 or not isinstance(body, dict):
-            self.fail(f"GET of export {export['id']} answered {response.status_code}", label)
+        body = sent.json()
+        if sent.status != 200 or not isinstance(body, dict):
+            self.fail(f"GET of export {export['id']} answered {sent.status}", label)
             return
         status = expected_variant(event)
-        prop = next(iter(spec.immutable_fields() & {"status"}), "status")
+        prop = next(iter(contract.immutable_fields() & {"status"}), "status")
         if body.get(prop) != status:
             self.fail(f"{event} for export {export['id']}, but GET says {prop} {body.get(prop)!r}", label)
             return
@@ -196,9 +229,8 @@ class Listener:
     thread: threading.Thread
 
     def wait(self, max_events: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.checker.received < max_events and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Until ``max_events`` deliveries are fully checked, or ``timeout`` seconds pass."""
+        self.checker.wait_checked(max_events, timeout)
 
 
 @contextlib.contextmanager
@@ -233,60 +265,14 @@ def listening(
         thread.join(timeout=10)
 
 
-def _split_listen(value: str) -> tuple[str, int]:
+def split_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` of ``--listen`` (an empty host means 127.0.0.1); ValueError when malformed."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError(f"--listen must be HOST:PORT, got {value!r}")
     return host or "127.0.0.1", int(port)
 
 
-def command_webhooks(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    from .cli import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
-    from .console import summary
-    from .report_json import write_json
-
-    secret = env.get(args.secret_env, "")
-    if not secret:
-        raise UsageError(f"set the webhook secret (whsec_...) in the environment variable {args.secret_env}")
-    token = env.get(args.token_env, "")
-    if args.base_url and not token:
-        raise UsageError(f"--base-url needs the bearer token in the environment variable {args.token_env}")
-    try:
-        host, port = _split_listen(args.listen)
-        Webhook(secret)
-    except Exception as exc:
-        raise UsageError(str(exc)) from exc
-    redactor = Redactor([secret, token, secret.removeprefix("whsec_")])
-    tally = Tally(rules=(WEBHOOK_RULE,))
-    checker = WebhookChecker(
-        secret=secret, tally=tally, redactor=redactor, base_url=args.base_url, token=token
-    )
-    started = time.monotonic()
-    try:
-        with listening(host, port, checker, args.max_body_bytes) as listener:
-            out.write(
-                f"listening on {listener.url} for up to {args.max_events} deliveries, {args.timeout:g} s\n"
-            )
-            out.flush()
-            listener.wait(args.max_events, args.timeout)
-    except OSError as exc:
-        out.write(f"conformance: cannot run: {exc}\n")
-        return EXIT_CANNOT_RUN
-    report = Report(
-        target=args.listen,
-        profile="webhooks",
-        seed=0,
-        results=tally.results(),
-        requests=checker.received,
-        elapsed=time.monotonic() - started,
-        requests_by_rule=dict(tally.requests),
-    )
-    for finding in report.findings:
-        out.write(redactor.text(f"  FAIL [{finding.rule}] {finding.operation}: {finding.message}") + "\n")
-    out.write(redactor.text(summary(report)) + "\n")
-    if args.report_json:
-        write_json(report, Path(args.report_json), redactor)
-    if checker.received == 0:
-        out.write(f"conformance: cannot run: no deliveries received within {args.timeout:g} s\n")
-        return EXIT_CANNOT_RUN
-    return EXIT_OK if report.conforming else EXIT_VIOLATIONS
+def check_secret(secret: str) -> None:
+    """Raise (ValueError or the library's error) when the webhook secret is not a usable ``whsec_`` key."""
+    Webhook(secret)

@@ -1,7 +1,9 @@
-"""The contract, read from ``openapi.yaml``: the one place field sets, enums and schemas come from.
+"""The contract, read from ``openapi.yaml``: the one place field sets, enums, operations and schemas come from.
 
-Why: the reference server, the conformance suite and the tests all need the variant field sets, the
-enums and the JSON Schemas of the spec. Reading them here keeps every rule written once, in the spec.
+Why: the reference server, the conformance suite, the bench and the tests all need the operations, the
+variant field sets, the enums and the JSON Schemas of the spec. Only this package opens, parses or walks
+the spec (a test in ``tests/architecture`` enforces it), so every rule is written once, in the spec.
+The public surface is ``__all__``; the ``_``-modules behind it are private.
 """
 
 from __future__ import annotations
@@ -11,29 +13,94 @@ from ._load import (
     Variant,
     common_fields,
     component_schema,
+    component_schemas,
     discriminator,
     download_media_types,
     download_url_pattern,
+    example_names,
+    example_value,
     format_checker,
     is_valid_fast,
     load_spec,
+    resolve,
+    resolve_pointer,
     schema_validator,
+    spec_document,
     status_variants,
     webhook_event_schemas,
 )
+from ._operations import (
+    CREATE_OP,
+    DOWNLOAD_URL,
+    EXPIRES_AT,
+    FAILED_STATUS,
+    GET_OP,
+    REQUESTED_AT,
+    Operation,
+    body_schema,
+    completion_fields,
+    create_body,
+    documented_statuses,
+    enum_values,
+    example_create_body,
+    immutable_fields,
+    invalid_create_bodies,
+    is_timestamp,
+    media_types,
+    operation_for,
+    operation_path,
+    operations,
+    pending_status,
+    request_schema,
+    terminal_statuses,
+    timestamp_fields,
+)
+from ._refs import escape, ref_name
 
 __all__ = [
+    "CREATE_OP",
+    "DOWNLOAD_URL",
+    "EXPIRES_AT",
+    "FAILED_STATUS",
+    "GET_OP",
+    "REQUESTED_AT",
     "SPEC_PATH",
+    "Operation",
     "Variant",
+    "body_schema",
     "common_fields",
+    "completion_fields",
     "component_schema",
+    "component_schemas",
+    "create_body",
     "discriminator",
+    "documented_statuses",
     "download_media_types",
     "download_url_pattern",
+    "enum_values",
+    "escape",
+    "example_create_body",
+    "example_names",
+    "example_value",
     "format_checker",
+    "immutable_fields",
+    "invalid_create_bodies",
+    "is_timestamp",
     "is_valid_fast",
     "load_spec",
+    "media_types",
+    "operation_for",
+    "operation_path",
+    "operations",
+    "pending_status",
+    "ref_name",
+    "request_schema",
+    "resolve",
+    "resolve_pointer",
     "schema_validator",
+    "spec_document",
     "status_variants",
+    "terminal_statuses",
+    "timestamp_fields",
     "webhook_event_schemas",
 ]

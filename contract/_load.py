@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from ._refs import ref_name, ref_of
 
 #: The spec, shipped inside this package (a link to the repository's top-level ``openapi.yaml``).
 SPEC_PATH = Path(__file__).resolve().parent / "openapi.yaml"
@@ -107,7 +110,7 @@ def discriminator() -> tuple[str, dict[str, str]]:
     """The status union's discriminator: property name and ``{value: schema name}``."""
     union = component_schema("QuestionnaireExport")
     disc = union["discriminator"]
-    mapping = {value: ref.rsplit("/", 1)[-1] for value, ref in disc["mapping"].items()}
+    mapping = {value: ref_name(ref) for value, ref in disc["mapping"].items()}
     return disc["propertyName"], mapping
 
 
@@ -150,5 +153,41 @@ def webhook_event_schemas() -> dict[str, str]:
     events = {}
     for event, item in load_spec().get("webhooks", {}).items():
         body = item["post"]["requestBody"]["content"]["application/json"]["schema"]
-        events[event] = body["$ref"].rsplit("/", 1)[-1]
+        events[event] = ref_name(str(ref_of(body)))
     return events
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with every leading ``$ref`` followed to the component it names."""
+    while (ref := ref_of(schema)) is not None:
+        schema = component_schema(ref_name(ref))
+    return schema
+
+
+def resolve_pointer(pointer: str) -> Any:
+    """The node a JSON pointer (``/a/b~1c``, with or without a leading ``#``) names in the spec."""
+    node: Any = load_spec()
+    for part in pointer.removeprefix("#").strip("/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def component_schemas() -> dict[str, dict[str, Any]]:
+    """``{name: schema}`` of every component schema, as written (treat as read-only)."""
+    return cast(dict[str, dict[str, Any]], load_spec()["components"]["schemas"])
+
+
+def example_names() -> list[str]:
+    """Names of the spec's ``components/examples``, in spec order."""
+    return list(load_spec()["components"].get("examples", {}))
+
+
+def example_value(name: str) -> Any:
+    """A deep copy of ``components/examples/<name>/value`` (safe to modify)."""
+    return copy.deepcopy(load_spec()["components"]["examples"][name]["value"])
+
+
+def spec_document() -> dict[str, Any]:
+    """A deep copy of the whole spec, for a consumer that wants the document itself (e.g. Schemathesis'
+    ``schemathesis.openapi.from_dict``, which modifies what it is given)."""
+    return copy.deepcopy(load_spec())

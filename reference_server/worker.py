@@ -38,8 +38,7 @@ def _event_type(status: str) -> str:
 def _event_export_fields(event_type: str) -> frozenset[str]:
     """Fields of the event's ``export`` object, read from the spec."""
     schema = contract.component_schema(contract.webhook_event_schemas()[event_type])
-    export_ref: str = schema["properties"]["export"]["$ref"]
-    return frozenset(contract.component_schema(export_ref.rsplit("/", 1)[-1])["properties"])
+    return frozenset(contract.resolve(schema["properties"]["export"])["properties"])
 
 
 def build_event(record: ExportRecord, status: str, values: dict[str, Any]) -> WebhookEvent:

@@ -36,9 +36,7 @@ _URIS = st.builds(
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = contract.component_schema(schema["$ref"].rsplit("/", 1)[-1])
-    return schema
+    return contract.resolve(schema)
 
 
 def from_schema(schema: dict[str, Any], *, all_optional: bool = True) -> st.SearchStrategy[Any]:

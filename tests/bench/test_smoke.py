@@ -15,7 +15,7 @@ import pytest
 from bench import __main__ as bench_main
 from bench.scale import QUICK
 from bench.table import not_run
-from contract import load_spec
+from contract import example_names, example_value
 
 TOKEN = "bench-smoke-secret-token-7f3a9c"
 
@@ -23,8 +23,8 @@ TOKEN = "bench-smoke-secret-token-7f3a9c"
 def _signatures() -> list[str]:
     """The query strings (signatures) of every pre-signed link among the spec's examples."""
     out = []
-    for example in load_spec()["components"]["examples"].values():
-        value = example.get("value")
+    for name in example_names():
+        value = example_value(name)
         if isinstance(value, dict) and "?" in str(value.get("downloadUrl", "")):
             out.append(str(value["downloadUrl"]).split("?", 1)[1])
     return out

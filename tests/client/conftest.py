@@ -34,5 +34,4 @@ def client_answering(
 @pytest.fixture
 def examples() -> dict[str, dict[str, Any]]:
     """The spec's own example body of each status variant."""
-    spec_examples = contract.load_spec()["components"]["examples"]
-    return {s: dict(spec_examples[f"Export{s.capitalize()}"]["value"]) for s in contract.status_variants()}
+    return {s: dict(contract.example_value(f"Export{s.capitalize()}")) for s in contract.status_variants()}

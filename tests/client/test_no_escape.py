@@ -40,8 +40,7 @@ PROFILE = settings(
 )
 SLOW_PROFILE = settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 REQUEST = CreateQuestionnaireExportRequest(questionnaire_id="65a5d6e2f1a2b3c4d5e6f7a8", format_="csv")
-SPEC_EXAMPLES = contract.load_spec()["components"]["examples"]
-VARIANT_BODIES = [SPEC_EXAMPLES[f"Export{s.capitalize()}"]["value"] for s in contract.status_variants()]
+VARIANT_BODIES = [contract.example_value(f"Export{s.capitalize()}") for s in contract.status_variants()]
 
 JSON = st.recursive(
     st.none()
@@ -216,7 +215,7 @@ async def _async_raises(client: AuthenticatedClient) -> None:
 
 
 @PROFILE
-@given(st.sampled_from(sorted(contract.load_spec()["components"]["schemas"])), JSON)
+@given(st.sampled_from(sorted(contract.component_schemas())), JSON)
 def test_from_dict_of_every_model_raises_only_validation_errors(schema_name: str, data: Any) -> None:
     model = getattr(client_models, schema_name, None)
     if model is None or not hasattr(model, "from_dict"):

@@ -21,11 +21,7 @@ import contract
 
 from .conftest import client_answering
 
-SPEC = contract.load_spec()
-EXAMPLES = {
-    s: dict(SPEC["components"]["examples"][f"Export{s.capitalize()}"]["value"])
-    for s in contract.status_variants()
-}
+EXAMPLES = {s: dict(contract.example_value(f"Export{s.capitalize()}")) for s in contract.status_variants()}
 CLASSES: dict[str, type[ExportPending | ExportCompleted | ExportFailed]] = {
     "pending": ExportPending,
     "completed": ExportCompleted,
@@ -87,9 +83,7 @@ def test_requested_at_of_the_wrong_type_is_rejected() -> None:
 
 
 def _enum_of(schema_name: str, field: str) -> list[str]:
-    schema = contract.component_schema(schema_name)["properties"][field]
-    if "$ref" in schema:
-        schema = contract.component_schema(schema["$ref"].rsplit("/", 1)[-1])
+    schema = contract.resolve(contract.component_schema(schema_name)["properties"][field])
     return list(schema.get("enum", []))
 
 
@@ -159,7 +153,7 @@ def _matrix() -> Iterator[tuple[str, Any, str, str | None]]:
         for status, variant in contract.status_variants().items():
             for field in sorted(variant.allowed):
                 schema = contract.component_schema(variant.schema_name)["properties"][field]
-                if schema.get("$ref", "").endswith("/Timestamp"):
+                if contract.is_timestamp(schema):
                     body = {**EXAMPLES[status], field: stamp}
                     problem = (
                         "a valid RFC 3339 date-time"
@@ -172,7 +166,7 @@ def _matrix() -> Iterator[tuple[str, Any, str, str | None]]:
                         f"status={status}: field {field} must be {problem}, got '{stamp}'",
                         field,
                     )
-    pattern = contract.load_spec()["components"]["schemas"]["ExportCompleted"]["properties"]["downloadUrl"]
+    pattern = contract.component_schema("ExportCompleted")["properties"]["downloadUrl"]
     for url, shown, problem in (
         ("/exports/1.csv?signature=abc", "'/exports/1.csv?<redacted>'", "be an absolute URI"),
         ("exports.csv", "'exports.csv'", "be an absolute URI"),
@@ -266,7 +260,7 @@ def test_create_answering_another_variant_is_rejected_by_its_status() -> None:
 
 
 ERRORS = [
-    (code, SPEC["components"]["examples"][name]["value"])
+    (code, contract.example_value(name))
     for code, name in (
         (400, "ProblemBadRequest"),
         (401, "ProblemUnauthorized"),

@@ -39,9 +39,7 @@ def test_valid_bodies_parse_into_the_class_status_names(body: dict[str, Any]) ->
 
 
 MODEL_SCHEMAS = [
-    name
-    for name, schema in contract.load_spec()["components"]["schemas"].items()
-    if schema.get("type") == "object"
+    name for name, schema in contract.component_schemas().items() if schema.get("type") == "object"
 ]
 
 

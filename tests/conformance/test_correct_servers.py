@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ def test_correct_fake_conforms(fake: RunningFake, tmp_path: Path, seed: int) -> 
 def test_embedded_reference_server_conforms(seed: int) -> None:
     code, output = invoke(["run", "--max-requests", "120", "--seed", str(seed)])
     assert code == 0, output
-    assert "CONFORMING" in output
+    # The verdict line, anchored: "NOT CONFORMING: ..." contains "CONFORMING" too.
+    assert re.search(r"^CONFORMING: 0 finding\(s\), ", output, re.M), output
+    assert not re.search(r"^NOT CONFORMING", output, re.M), output
 
 
 @pytest.mark.slow
@@ -30,3 +33,4 @@ def test_embedded_reference_server_conforms(seed: int) -> None:
 def test_embedded_reference_server_conforms_full_sweep(seed: int) -> None:
     code, output = invoke(["run", "--seed", str(seed)])
     assert code == 0, output
+    assert re.search(r"^CONFORMING: 0 finding\(s\), ", output, re.M), output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import socket
 import threading
 import time
@@ -11,12 +12,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from conformance.cli import run_cli
 from conformance.model import Tally
 from conformance.redact import Redactor
 from conformance.rules import WEBHOOK_RULE
 from conformance.webhooks import WebhookChecker, listening
 
-from .conftest import invoke
 from .fake_api import FAILING_QUESTIONNAIRE, OK_QUESTIONNAIRE, TOKEN, WEBHOOK_SECRET, RunningFake
 
 
@@ -37,10 +38,11 @@ def checker(fake: RunningFake) -> Iterator[tuple[WebhookChecker, str]]:
         finally:
             fake.config.webhook_url = None
             fake.config.fault = None
+            check.close()
 
 
 def _trigger(fake: RunningFake, questionnaire: str, check: WebhookChecker) -> None:
-    before = check.received
+    before = check.checked
     body = {"questionnaireId": questionnaire, "format": "csv"}
     answer = httpx.post(
         fake.base_url + "/customer-trust/questionnaires/exports",
@@ -48,19 +50,14 @@ def _trigger(fake: RunningFake, questionnaire: str, check: WebhookChecker) -> No
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert answer.status_code == 202
-    deadline = time.monotonic() + 5
-    while check.received == before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert check.received > before, "no delivery arrived"
+    # Wait on the checker's own event: a delivery counts as checked only once its cross-check GET is done.
+    assert check.wait_checked(before + 1, timeout=10), "no delivery was checked"
 
 
 def test_correct_deliveries_pass(fake: RunningFake, checker: tuple[WebhookChecker, str]) -> None:
     check, _ = checker
     _trigger(fake, OK_QUESTIONNAIRE, check)
     _trigger(fake, FAILING_QUESTIONNAIRE, check)
-    deadline = time.monotonic() + 5
-    while check.tally.requests["webhooks"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)  # the cross-check GET finishes after the delivery is counted
     results = check.tally.results()
     assert results[0].outcome.value == "passed", [f.message for f in results[0].findings]
     assert check.tally.requests["webhooks"] == 2  # both cross-checked with a GET
@@ -106,6 +103,21 @@ def _utc(stamp: int):  # type: ignore[no-untyped-def]
     return datetime.fromtimestamp(stamp, tz=UTC)
 
 
+class _Announcing(io.StringIO):
+    """Captured output that sets ``seen`` once a line containing ``marker`` is written."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+        self.seen = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if self.marker in self.getvalue():
+            self.seen.set()
+        return written
+
+
 def test_cli_end_to_end_with_reference_server_webhooks() -> None:
     from reference_server import seed, testing
 
@@ -118,13 +130,13 @@ def test_cli_end_to_end_with_reference_server_webhooks() -> None:
         tokens=(token,), webhook_url=f"http://127.0.0.1:{port}/", webhook_secret=secret, in_memory=True
     ) as server:
         env = {"CONFORMANCE_TOKEN": token, "CONFORMANCE_WEBHOOK_SECRET": secret}
-        result: dict[str, tuple[int, str]] = {}
+        result: dict[str, int] = {}
+        out = _Announcing("listening on ")
         argv = ["webhooks", "--listen", f"127.0.0.1:{port}", "--base-url", server.base_url]
-        listener = threading.Thread(
-            target=lambda: result.update(run=invoke([*argv, "--max-events", "2", "--timeout", "15"], env))
-        )
+        argv += ["--max-events", "2", "--timeout", "15"]
+        listener = threading.Thread(target=lambda: result.update(code=run_cli(argv, env=env, out=out)))
         listener.start()
-        time.sleep(0.5)
+        assert out.seen.wait(timeout=15), out.getvalue()  # the listener is up: no sleep, no guess
         headers = {"Authorization": f"Bearer {token}"}
         for questionnaire in (seed.SPREADSHEET_QUESTIONNAIRE_ID, seed.FAILING_QUESTIONNAIRE_ID):
             body = {"questionnaireId": questionnaire, "format": "original"}
@@ -133,6 +145,6 @@ def test_cli_end_to_end_with_reference_server_webhooks() -> None:
             )
             assert answer.status_code == 202
         listener.join(timeout=20)
-    code, output = result["run"]
+    code, output = result["code"], out.getvalue()
     assert code == 0, output
     assert secret not in output and token not in output

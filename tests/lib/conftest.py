@@ -5,7 +5,6 @@ Response bodies are the spec's own examples (read through ``contract``), so the 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from questionnaire_exports_client import AuthenticatedClient
 
-from contract import load_spec
+from contract import example_value
 
 TOKEN = "tok-SECRET-7f3a9c"
 BASE_URL = "https://api.test/v1"
@@ -23,7 +22,7 @@ EXPORTS_PATH = "/v1/customer-trust/questionnaires/exports"
 
 def spec_example(name: str) -> dict[str, Any]:
     """A deep copy of ``components/examples/<name>/value``."""
-    return copy.deepcopy(load_spec()["components"]["examples"][name]["value"])
+    return dict(example_value(name))
 
 
 def problem(status: int) -> dict[str, Any]:

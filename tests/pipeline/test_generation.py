@@ -127,7 +127,7 @@ def test_generator_and_ruff_are_pinned_exactly() -> None:
 def _patterns_in_spec() -> dict[tuple[str, str], str]:
     """``(schema, property) -> pattern`` for every inline property of a component schema that has one."""
     found = {}
-    for schema_name, schema in contract.load_spec()["components"]["schemas"].items():
+    for schema_name, schema in contract.component_schemas().items():
         for name, prop in (schema.get("properties") or {}).items():
             if isinstance(prop, dict) and "pattern" in prop:
                 found[(schema_name, name)] = prop["pattern"]

@@ -44,7 +44,7 @@ def _schema(base_url: str, max_examples: int, max_steps: int) -> Any:
             "generation": {"mode": "all", "max-examples": max_examples, "deterministic": True},
         }
     )
-    return schemathesis.openapi.from_path(contract.SPEC_PATH, config=config)
+    return schemathesis.openapi.from_dict(contract.spec_document(), config=config)
 
 
 @dataclass

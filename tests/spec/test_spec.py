@@ -73,7 +73,8 @@ def test_examples_cover_every_variant_and_every_error() -> None:
         assert f"responses/200 {status}" in wheres
     for code in ("400", "401", "404", "413", "415", "429"):
         assert f"responses/{code}" in wheres
-    assert len(SPEC["webhooks"]) == 2 and "webhook" in wheres
+    for event in SPEC["webhooks"]:
+        assert f"webhook {event} " in wheres, f"webhook {event} has no example"
 
 
 @pytest.mark.parametrize(
@@ -134,7 +135,7 @@ def test_format_checker_refuses_to_work_without_format_libraries(monkeypatch: py
 
 def _matching_members(body: Any) -> list[str]:
     members = [
-        ref["$ref"].rsplit("/", 1)[-1]
+        contract.ref_name(ref["$ref"])
         for ref in SPEC["components"]["schemas"]["QuestionnaireExport"]["oneOf"]
     ]
     return [name for name in members if schema_validator(f"/components/schemas/{name}").is_valid(body)]
@@ -181,7 +182,8 @@ def test_variants_pin_status_and_forbid_extra_fields() -> None:
         schema = SPEC["components"]["schemas"][name]
         assert schema["properties"][tag]["const"] == value
         assert schema["additionalProperties"] is False
-    assert len(BREAKERS) >= 15
+    # An empty parameter list would make the test above skip, not fail: every variant must have breakers.
+    assert {name.split()[0] for name, _ in BREAKERS} >= set(mapping)
 
 
 def _mutations(body: dict[str, Any]) -> Iterator[Any]:

@@ -1,16 +1,27 @@
-"""What the rules read from `openapi.yaml`: operations, documented responses, the status union.
+"""Operations, documented responses, request bodies and the lifecycle facts the rules read from the spec.
 
-Why here: the rules must never copy field sets, enums or media types into Python; every such fact
-is derived from the spec through `contract`, in one place.
+Why here: the suite, the server, the bench and the tests must never copy field sets, enums or media
+types into Python, nor walk the spec themselves; every such fact is derived here, in one place.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from contract import common_fields, component_schema, discriminator, load_spec, status_variants
+from ._load import (
+    common_fields,
+    component_schema,
+    discriminator,
+    example_value,
+    load_spec,
+    resolve,
+    resolve_pointer,
+    status_variants,
+)
+from ._refs import escape, example_ref_name, ref_name, ref_of
 
 #: Semantic roles the rules need (names of fields the docs give a meaning to); each is checked
 #: against the spec at import so a renamed field fails loudly instead of silently skipping a rule.
@@ -22,12 +33,10 @@ CREATE_OP = "createQuestionnaireExport"
 GET_OP = "getQuestionnaireExport"
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 @dataclass(frozen=True)
 class Operation:
+    """One operation of the spec: its id, HTTP method (upper case) and path template."""
+
     operation_id: str
     method: str
     path: str
@@ -39,6 +48,7 @@ class Operation:
 
 @functools.cache
 def operations() -> dict[str, Operation]:
+    """``{operation id: Operation}`` in spec order."""
     ops = {}
     for path, item in load_spec()["paths"].items():
         for method, op in item.items():
@@ -60,6 +70,7 @@ def operation_for(method: str, path: str) -> str | None:
 
 
 def operation_path(operation_id: str, **params: str) -> str:
+    """An operation's path, its ``{name}`` parameters replaced by ``params`` (left as templates if absent)."""
     path = operations()[operation_id].path
     for name, value in params.items():
         path = path.replace("{" + name + "}", value)
@@ -73,18 +84,17 @@ def _response(operation_id: str, status: int) -> tuple[dict[str, Any], str] | No
     key = str(status) if str(status) in responses else ("default" if "default" in responses else None)
     if key is None:
         return None
-    pointer = f"/paths/{_escape(op.path)}/{op.method.lower()}/responses/{key}"
+    pointer = f"/paths/{escape(op.path)}/{op.method.lower()}/responses/{key}"
     response = responses[key]
-    if "$ref" in response:
-        pointer = response["$ref"].removeprefix("#")
-        node: Any = load_spec()
-        for part in pointer.strip("/").split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        response = node
+    ref = ref_of(response)
+    if ref is not None:
+        pointer = ref.removeprefix("#")
+        response = resolve_pointer(pointer)
     return response, pointer
 
 
 def documented_statuses(operation_id: str) -> list[str]:
+    """The response keys an operation documents (``"200"``, ``"404"``, ``"default"``...), in spec order."""
     op = operations()[operation_id]
     return list(load_spec()["paths"][op.path][op.method.lower()]["responses"])
 
@@ -104,10 +114,10 @@ def body_schema(operation_id: str, status: int, media_type: str) -> tuple[str, d
         return None
     response, pointer = found
     schema = response["content"][media_type]["schema"]
-    if set(schema) == {"$ref"}:
-        ref = schema["$ref"].removeprefix("#")
-        return ref, component_schema(ref.rsplit("/", 1)[-1])
-    return f"{pointer}/content/{_escape(media_type)}/schema", schema
+    ref = ref_of(schema)
+    if ref is not None and len(schema) == 1:
+        return ref.removeprefix("#"), component_schema(ref_name(ref))
+    return f"{pointer}/content/{escape(media_type)}/schema", schema
 
 
 def pending_status() -> str:
@@ -118,21 +128,20 @@ def pending_status() -> str:
 
 
 def terminal_statuses() -> list[str]:
+    """Every status but the pending one, in spec order."""
     return [value for value in status_variants() if value != pending_status()]
 
 
-def _is_timestamp(schema: dict[str, Any]) -> bool:
-    if schema.get("format") == "date-time":
-        return True
-    ref = schema.get("$ref", "")
-    return bool(ref) and component_schema(ref.rsplit("/", 1)[-1]).get("format") == "date-time"
+def is_timestamp(schema: dict[str, Any]) -> bool:
+    """Whether a property schema is a date-time (directly or through a ``$ref``)."""
+    return resolve(schema).get("format") == "date-time"
 
 
 @functools.cache
 def timestamp_fields(status: str) -> tuple[str, ...]:
     """date-time fields of a variant, in spec order."""
     schema = component_schema(status_variants()[status].schema_name)
-    return tuple(name for name, prop in schema.get("properties", {}).items() if _is_timestamp(prop))
+    return tuple(name for name, prop in schema.get("properties", {}).items() if is_timestamp(prop))
 
 
 def completion_fields(status: str) -> tuple[str, ...]:
@@ -151,6 +160,7 @@ def immutable_fields() -> frozenset[str]:
 
 
 def enum_values(schema_name: str) -> list[str]:
+    """The ``enum`` of a component schema, as strings."""
     return [str(v) for v in component_schema(schema_name)["enum"]]
 
 
@@ -170,25 +180,45 @@ def create_body(questionnaire_id: str, fmt: str) -> dict[str, Any]:
     _, schema = _request_schema()
     body: dict[str, Any] = {}
     for name, prop in schema.get("properties", {}).items():
-        ref = prop.get("$ref", "")
-        is_enum = "enum" in prop or (bool(ref) and "enum" in component_schema(ref.rsplit("/", 1)[-1]))
-        body[name] = fmt if is_enum else questionnaire_id
+        body[name] = fmt if "enum" in resolve(prop) else questionnaire_id
     return body
 
 
-def _request_schema() -> tuple[str, dict[str, Any]]:
+def _request_content() -> dict[str, Any]:
     op = operations()[CREATE_OP]
-    content = load_spec()["paths"][op.path][op.method.lower()]["requestBody"]["content"]
-    schema = content["application/json"]["schema"]
-    name = schema["$ref"].rsplit("/", 1)[-1]
+    content: dict[str, Any] = load_spec()["paths"][op.path][op.method.lower()]["requestBody"]["content"]
+    media: dict[str, Any] = content["application/json"]
+    return media
+
+
+def _request_schema() -> tuple[str, dict[str, Any]]:
+    name = ref_name(str(ref_of(_request_content()["schema"])))
     return name, component_schema(name)
+
+
+def request_schema() -> dict[str, Any]:
+    """The create request's body schema (the component it names)."""
+    return _request_schema()[1]
+
+
+def example_create_body(questionnaire_id: str) -> dict[str, Any]:
+    """The spec's first example of the create request body, for another questionnaire."""
+    example = next(iter(_request_content()["examples"].values()))
+    value = dict(example_value(example_ref_name(example)))
+    return {**value, _questionnaire_field(): questionnaire_id}
+
+
+def _questionnaire_field() -> str:
+    """The create request's one string field that is not an enum (the questionnaire id)."""
+    names = [n for n, p in request_schema().get("properties", {}).items() if "enum" not in resolve(p)]
+    if len(names) != 1:
+        raise RuntimeError(f"the create request should have exactly one non-enum field, has {names}")
+    return str(names[0])
 
 
 def invalid_create_bodies(questionnaire_id: str, fmt: str) -> list[tuple[str, bytes]]:
     """Request bodies the spec forbids, each with a label: a bad enum value, each required field missing,
     an unknown key, and a body that is not JSON."""
-    import json
-
     valid = create_body(questionnaire_id, fmt)
     _, schema = _request_schema()
     out: list[tuple[str, bytes]] = []
