@@ -1,7 +1,8 @@
 """Hand-written helpers around the generated client: waiting, downloading and webhook verification.
 
-Kept in ``client_lib/`` and copied into the package by ``generate.sh``, so vendoring the one package
-folder brings them along. They need only httpx, attrs and the standard library.
+They live here, inside the package, and nowhere else (listed in ``generator/handwritten.txt``; ``generate.sh``
+never writes them), so vendoring the one package folder brings them along. They need only httpx, attrs and
+the standard library.
 """
 
 from ._calls import IDEMPOTENT_RETRY_KINDS, UNSENT_RETRY_KINDS
