@@ -30,7 +30,7 @@ from .waiting import (
     wait_for_export,
     wait_for_export_async,
 )
-from .webhooks import WebhookEvent, WebhookVerifier, sign_webhook, verify_webhook
+from .webhooks import WebhookEvent, WebhookVerifier, sign_webhook, verify_webhook, webhook_signature
 
 __all__ = [
     "CREATE_RETRY_STATUSES",
@@ -63,4 +63,5 @@ __all__ = [
     "verify_webhook",
     "wait_for_export",
     "wait_for_export_async",
+    "webhook_signature",
 ]
