@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 SERVE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv gen check-gen lint test test-vendored test-slow serve conformance bench
+.PHONY: help venv gen check-gen template-diff lint test test-vendored test-slow serve conformance bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,8 +31,12 @@ venv: $(STAMP) ## Create .venv from the pins
 gen: $(STAMP) ## Regenerate generated_client/ from openapi.yaml and the templates
 	PATH="$(abspath $(BIN)):$$PATH" ./generate.sh
 
-check-gen: $(STAMP) ## Fail when generated_client/ differs from what `make gen` produces
+check-gen: $(STAMP) ## Fail when generated_client/ differs from what `make gen` produces, or templates.diff is stale
 	PATH="$(abspath $(BIN)):$$PATH" ./generate.sh --check
+	$(BIN)/python generator/template_diff.py --check
+
+template-diff: $(STAMP) ## Refresh generator/templates.diff (upstream templates -> our overrides) after a template edit
+	$(BIN)/python generator/template_diff.py
 
 lint: $(STAMP) ## ruff and mypy --strict on the whole tree (generated files: correctness rules only)
 	$(BIN)/ruff check .

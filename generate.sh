@@ -44,6 +44,13 @@ if ! openapi-python-client generate \
   exit 1
 fi
 
+# The templates never fall back silently: an unknown field kind or a union without a tag renders a marker.
+if grep -rhoE 'GENERATION-ERROR: [^"]*' "$out" >"$work/errors.txt"; then
+  echo "generate.sh: generation refused:" >&2
+  sed 's/^/  /' "$work/errors.txt" | sort -u >&2
+  exit 1
+fi
+
 # Post-hook, run here rather than from config.yml so that it sees the project's ruff configuration
 # wherever the output is written: drop unused imports, sort them, format.
 ruff check --config "$ROOT/pyproject.toml" --quiet --fix-only --select F401,I --exit-zero "$out"
