@@ -14,6 +14,7 @@ unified diff upstream -> ours. On a generator upgrade: copy the new upstream tem
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -24,9 +25,11 @@ GOLDEN = GENERATOR / "templates.diff"
 
 
 def installed_templates() -> Path:
-    import openapi_python_client
-
-    return Path(openapi_python_client.__file__).resolve().parent / "templates"
+    """The installed generator's template folder, found without importing the generator (it is heavy)."""
+    spec = importlib.util.find_spec("openapi_python_client")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("template-diff: openapi-python-client is not installed (run make venv)")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "templates"
 
 
 def diff(upstream: Path = UPSTREAM, ours: Path = TEMPLATES) -> str:
