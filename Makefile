@@ -13,15 +13,17 @@ PYTEST_ARGS ?=
 SERVE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv gen check-gen lint test test-vendored test-slow serve conformance bench
+.PHONY: help venv gen check-gen template-diff lint test test-vendored test-slow serve conformance bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+# Two distributions from the repo's own files: the client alone (generated_client/) and the tool with its extras.
+$(STAMP): requirements.lock pyproject.toml generated_client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e ./generated_client -e '.[server,conformance]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv from the pins
@@ -29,12 +31,16 @@ venv: $(STAMP) ## Create .venv from the pins
 gen: $(STAMP) ## Regenerate generated_client/ from openapi.yaml and the templates
 	PATH="$(abspath $(BIN)):$$PATH" ./generate.sh
 
-check-gen: $(STAMP) ## Fail when generated_client/ differs from what `make gen` produces
+check-gen: $(STAMP) ## Fail when generated_client/ differs from what `make gen` produces, or templates.diff is stale
 	PATH="$(abspath $(BIN)):$$PATH" ./generate.sh --check
+	$(BIN)/python generator/template_diff.py --check
 
-lint: $(STAMP) ## ruff and mypy --strict on the whole tree, generated package included
+template-diff: $(STAMP) ## Refresh generator/templates.diff (upstream templates -> our overrides) after a template edit
+	$(BIN)/python generator/template_diff.py
+
+lint: $(STAMP) ## ruff and mypy --strict on the whole tree (generated files: correctness rules only)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check --exclude generated_client .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: $(STAMP) check-gen lint ## Everything CI runs: pipeline check, lint, tests (slow ones excluded)

@@ -2,12 +2,14 @@
 # Regenerate the vendored client from openapi.yaml (run by `make gen`; `make check-gen` passes --check).
 #
 #   ./generate.sh           write generated_client/questionnaire_exports_client/
-#   ./generate.sh --check   generate into a temporary folder and fail, listing the files, if the
+#   ./generate.sh --check   generate into a temporary folder and fail, with a unified diff, if the
 #                           committed package differs
 #
-# Steps: the pinned openapi-python-client renders the spec with our templates (generator/templates),
-# the hand-written runtime (generator/runtime) and helpers (client_lib -> lib/) are copied in, and the
-# pinned ruff formats the result with the project's own configuration. Never edit the output by hand.
+# Steps: the pinned openapi-python-client renders the spec with our templates (generator/templates), and the
+# pinned ruff formats the result with the project's own configuration. generator/sync.py then writes only the
+# generated files: the hand-written ones (lib/, _validation.py, _transport.py, ...) live in the package itself,
+# are listed in generator/handwritten.txt and are never touched; a file that is neither is removed (write) or
+# reported (check). Never edit a generated file by hand.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT="$(pwd)"
@@ -28,7 +30,7 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-out="$work/$PACKAGE"
+out="$work/fresh/$PACKAGE"
 
 # The generator prints absolute paths; keep its output quiet unless it fails.
 if ! openapi-python-client generate \
@@ -42,31 +44,24 @@ if ! openapi-python-client generate \
   exit 1
 fi
 
-if compgen -G "$ROOT/generator/runtime/*.py" >/dev/null; then cp "$ROOT"/generator/runtime/*.py "$out/"; fi
-if [[ -d "$ROOT/client_lib" ]] && compgen -G "$ROOT/client_lib/*.py" >/dev/null; then
-  mkdir -p "$out/lib"
-  (cd "$ROOT/client_lib" && find . -name '*.py' -not -path '*/__pycache__/*' | sort | while read -r f; do
-    mkdir -p "$out/lib/$(dirname "$f")"; cp "$f" "$out/lib/$f"; done)
+# The templates never fall back silently: an unknown field kind or a union without a tag renders a marker.
+if grep -rhoE 'GENERATION-ERROR: [^"]*' "$out" >"$work/errors.txt"; then
+  echo "generate.sh: generation refused:" >&2
+  sed 's/^/  /' "$work/errors.txt" | sort -u >&2
+  exit 1
 fi
-touch "$out/py.typed"
 
 # Post-hook, run here rather than from config.yml so that it sees the project's ruff configuration
 # wherever the output is written: drop unused imports, sort them, format.
 ruff check --config "$ROOT/pyproject.toml" --quiet --fix-only --select F401,I --exit-zero "$out"
 ruff format --config "$ROOT/pyproject.toml" --quiet "$out" || { echo "generate.sh: the generated code does not parse (a template is broken)" >&2; exit 1; }
 
+# Only the generated files take part; the sync works relative to generated_client/ (the package folder plus
+# the hand-written pyproject.toml beside it).
 if [[ "$mode" == check ]]; then
   if [[ ! -d "$DEST" ]]; then echo "check-gen: $DEST is missing; run make gen" >&2; exit 1; fi
-  if ! diff -rq --exclude=__pycache__ "$out" "$DEST" >"$work/diff.txt"; then
-    echo "check-gen: generated_client/ differs from what openapi.yaml and the templates produce:" >&2
-    sed -e "s#$work/##g" -e "s#$ROOT/##g" "$work/diff.txt" >&2
-    echo "check-gen: run 'make gen' and commit the result; never edit generated_client/ by hand" >&2
-    exit 1
-  fi
-  echo "check-gen: generated_client/ is up to date"
+  python "$ROOT/generator/sync.py" check "$work/fresh" "$ROOT/generated_client" "$ROOT/generator/handwritten.txt"
 else
-  mkdir -p "$(dirname "$DEST")"
-  rm -rf "$DEST.new" && cp -r "$out" "$DEST.new"
-  rm -rf "$DEST" && mv "$DEST.new" "$DEST"
+  python "$ROOT/generator/sync.py" write "$work/fresh" "$ROOT/generated_client" "$ROOT/generator/handwritten.txt"
   echo "generated $PACKAGE into generated_client/"
 fi

@@ -25,7 +25,7 @@ ROWS = (
     "6 second generate.sh run byte-identical",
 )
 IDENTICAL_TARGET = Target("==", 1.0)
-_INPUTS = ("openapi.yaml", "generate.sh", "pyproject.toml", "generator", "client_lib", "generated_client")
+_INPUTS = ("openapi.yaml", "generate.sh", "pyproject.toml", "generator", "generated_client")
 _PACKAGE = Path("generated_client/questionnaire_exports_client")
 
 

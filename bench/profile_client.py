@@ -2,7 +2,7 @@
 
 Why: part 1 measures the whole parse path; when it misses its target, this names the statements that
 cost what (nanoseconds per body over the 1:1:1 mix, best of repeats), so a change to
-``generator/runtime/_validation.py`` or the templates can be aimed and then checked with ``make bench``.
+``questionnaire_exports_client/_validation.py`` or the templates can be aimed and then checked with ``make bench``.
 Each step includes the ones above it where the label says so; per-field rows are per call.
 """
 

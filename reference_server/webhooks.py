@@ -12,13 +12,12 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import hashlib
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+from questionnaire_exports_client.lib import webhook_signature
 
 from .store import Store, WebhookEvent
 
@@ -40,12 +39,6 @@ def parse_webhook_secret(secret: str) -> bytes:
     if len(key) < 16:
         raise ValueError("webhook secret key must be at least 16 bytes")
     return key
-
-
-def sign_message(key: bytes, msg_id: str, timestamp: int, body: str) -> str:
-    """``v1,<base64 HMAC-SHA256>`` over ``"{msg_id}.{timestamp}.{body}"``."""
-    digest = hmac.new(key, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 class WebhookDispatcher:
@@ -75,7 +68,8 @@ class WebhookDispatcher:
     ) -> None:
         self._store = store
         self._url = url
-        self._key = parse_webhook_secret(secret)
+        parse_webhook_secret(secret)  # fails at start-up on a secret the server does not accept
+        self._secret = secret
         self._retry_scale = retry_scale
         self._timeout = timeout
         self._clock = clock
@@ -148,7 +142,7 @@ class WebhookDispatcher:
             "content-type": "application/json",
             "svix-id": event.svix_id,
             "svix-timestamp": str(timestamp),
-            "svix-signature": sign_message(self._key, event.svix_id, timestamp, event.body),
+            "svix-signature": webhook_signature(self._secret, event.svix_id, timestamp, event.body.encode()),
         }
         try:
             async with asyncio.timeout(self._timeout):

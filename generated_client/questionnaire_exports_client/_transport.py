@@ -1,4 +1,4 @@
-"""Turning httpx's transport errors into the package's ``TransportError`` (hand-written; copied in by generate.sh).
+"""Turning httpx's transport errors into the package's ``TransportError`` (hand-written; generate.sh never writes it).
 
 Why: a caller of a vendored client should need one ``except QuestionnaireExportsError``; the upstream generated
 functions let every httpx error escape as it is. The kind is read from the exception chain (httpx keeps the

@@ -1,4 +1,4 @@
-"""Strict checks that make parsed bodies follow the spec (hand-written; copied in by generate.sh).
+"""Strict checks that make parsed bodies follow the spec (hand-written; generate.sh never writes it).
 
 Why: the upstream generator's ``from_dict`` trusts the body. It drops unknown keys, accepts ``id: 123`` for a
 string, lets ``fromisoformat`` take date-only or naive date-times, and parses a ``oneOf`` by trying each member

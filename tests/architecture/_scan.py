@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Hand-written Python outside ``contract/`` (the client's hand-written code wherever it lives now).
-SCANNED = ("conformance", "reference_server", "bench", "examples", "client_lib", "tests", "generated_client")
+SCANNED = ("conformance", "reference_server", "bench", "examples", "tests", "generated_client")
 #: Spec readers allowed outside ``contract/``, each with its reason.
 EXEMPT = {
     "tests/spec/test_spec.py": "checks the raw spec itself (that openapi.yaml is valid OpenAPI 3.1)",

@@ -40,10 +40,7 @@ def _tops(imports: set[str]) -> set[str]:
 
 
 def _client_dirs() -> list[tuple[Path, str]]:
-    dirs = [(ROOT / "generated_client" / "questionnaire_exports_client", "questionnaire_exports_client")]
-    if (ROOT / "client_lib").is_dir():
-        dirs.append((ROOT / "client_lib", "questionnaire_exports_client.lib"))
-    return dirs
+    return [(ROOT / "generated_client" / "questionnaire_exports_client", "questionnaire_exports_client")]
 
 
 def violations(modules: dict[str, set[str]], forbidden: tuple[str, ...]) -> list[str]:

@@ -69,6 +69,7 @@ def test_lib_all() -> None:
         "verify_webhook",
         "wait_for_export",
         "wait_for_export_async",
+        "webhook_signature",
     }
 
 

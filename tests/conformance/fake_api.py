@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from questionnaire_exports_client.lib import webhook_signature
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -318,12 +319,10 @@ class FakeApi:
         secret = config.webhook_secret
         if self.fault == "webhook_bad_signature":
             secret = "whsec_" + base64.b64encode(b"some-other-secret").decode()
-        key = base64.b64decode(secret.removeprefix("whsec_"))
-        mac = hmac.new(key, f"{msg_id}.{stamp}.{payload}".encode(), hashlib.sha256).digest()
         headers = {
             "svix-id": msg_id,
             "svix-timestamp": stamp,
-            "svix-signature": "v1," + base64.b64encode(mac).decode(),
+            "svix-signature": webhook_signature(secret, msg_id, int(stamp), payload.encode()),
             "content-type": "application/json",
             "x-event-type": event,
         }

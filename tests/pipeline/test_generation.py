@@ -14,7 +14,8 @@ import contract
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "generated_client" / "questionnaire_exports_client"
-INPUTS = ["openapi.yaml", "generate.sh", "pyproject.toml", "generator", "client_lib", "generated_client"]
+INPUTS = ["openapi.yaml", "generate.sh", "pyproject.toml", "generator", "generated_client"]
+MANIFEST = ROOT / "generator" / "handwritten.txt"
 
 
 def _run_generate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,8 +72,12 @@ def test_a_hand_edited_generated_file_fails_the_check(scratch: Path) -> None:
     finally:
         edited.write_text(original)
     assert result.returncode == 1
-    assert "models/export_pending.py" in result.stderr
-    assert "never edit generated_client/ by hand" in result.stderr
+    assert "differs from fresh output: questionnaire_exports_client/models/export_pending.py" in result.stderr
+    # A unified diff shows how: the committed line against the generated one.
+    assert "--- committed/questionnaire_exports_client/models/export_pending.py" in result.stderr
+    assert "\n-        _validation.pass\n" in result.stderr
+    assert "\n+        _validation.check_object(_SHAPE, src_dict)\n" in result.stderr
+    assert "never edit generated files by hand" in result.stderr
     assert str(scratch) not in result.stderr  # no machine paths in the report
 
 
@@ -83,7 +88,85 @@ def test_an_extra_file_in_the_package_fails_the_check(scratch: Path) -> None:
         result = _run_generate(scratch, "--check")
     finally:
         stray.unlink()
-    assert result.returncode == 1 and "stray.py" in result.stderr
+    assert result.returncode == 1
+    assert (
+        "neither generated nor listed in generator/handwritten.txt: questionnaire_exports_client/stray.py"
+        in (result.stderr)
+    )
+
+
+def _handwritten() -> list[str]:
+    lines = (line.strip() for line in MANIFEST.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_manifest_lists_the_hand_written_files() -> None:
+    listed = _handwritten()
+    assert "pyproject.toml" in listed and "questionnaire_exports_client/lib/__init__.py" in listed
+    assert "questionnaire_exports_client/_validation.py" in listed
+    for name in listed:
+        assert (ROOT / "generated_client" / name).is_file(), name
+
+
+def test_generation_leaves_hand_written_files_untouched(scratch: Path) -> None:
+    helper = scratch / "generated_client" / "questionnaire_exports_client" / "lib" / "backoff.py"
+    original = helper.read_bytes()
+    edited = original + b"\n# a local edit of a hand-written file\n"
+    helper.write_bytes(edited)
+    try:
+        assert _run_generate(scratch).returncode == 0
+        assert helper.read_bytes() == edited
+        assert _run_generate(scratch, "--check").returncode == 0
+    finally:
+        helper.write_bytes(original)
+
+
+def test_a_missing_hand_written_file_fails_the_check(scratch: Path) -> None:
+    helper = scratch / "generated_client" / "questionnaire_exports_client" / "lib" / "redact.py"
+    original = helper.read_bytes()
+    helper.unlink()
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        helper.write_bytes(original)
+    assert result.returncode == 1
+    assert (
+        "missing hand-written file (listed in the manifest): questionnaire_exports_client/lib/redact.py"
+        in (result.stderr)
+    )
+
+
+def test_generation_removes_stale_generated_files(scratch: Path) -> None:
+    stale = scratch / "generated_client" / "questionnaire_exports_client" / "models" / "gone_schema.py"
+    stale.write_text("class GoneSchema: ...\n")
+    assert _run_generate(scratch).returncode == 0
+    assert not stale.exists()
+    assert _run_generate(scratch, "--check").returncode == 0
+
+
+def test_the_diff_in_the_check_is_bounded(scratch: Path) -> None:
+    model = scratch / "generated_client" / "questionnaire_exports_client" / "models" / "problem.py"
+    original = model.read_text()
+    model.write_text("".join(f"# line {i}\n" for i in range(5000)))
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        model.write_text(original)
+    assert result.returncode == 1 and "more lines)" in result.stderr
+    assert len(result.stderr.splitlines()) < 300
+
+
+def test_relaxed_lint_rules_cover_only_generated_files() -> None:
+    """The hand-written files get the full ruff rule set; per-file ignores name generated paths only."""
+    import fnmatch
+    import tomllib
+
+    ignores = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]["per-file-ignores"]
+    relaxed = [pattern for pattern in ignores if pattern.startswith("generated_client")]
+    assert relaxed, "no relaxed pattern: this test would prove nothing"
+    for name in _handwritten():
+        path = f"generated_client/{name}"
+        assert not any(fnmatch.fnmatch(path, pattern) for pattern in relaxed), path
 
 
 def test_a_broken_template_fails_loudly(scratch: Path) -> None:
@@ -148,3 +231,25 @@ def test_every_spec_pattern_is_in_the_shape_tables() -> None:
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def test_unknown_field_kinds_and_untagged_unions_fail_generation(scratch: Path) -> None:
+    """No silent fallback (upstream: ``Field("any")``, try-each-member): both are reported in one run."""
+    import yaml
+
+    spec_path = scratch / "openapi.yaml"
+    original = spec_path.read_text()
+    spec = yaml.safe_load(original)
+    properties = spec["components"]["schemas"]["Problem"]["properties"]
+    properties["mystery"] = {"description": "no type at all"}
+    properties["either"] = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    try:
+        result = _run_generate(scratch, "--check")
+    finally:
+        spec_path.write_text(original)
+    assert result.returncode == 1
+    assert "generation refused" in result.stderr
+    assert "Problem.mystery: unknown field kind (template any_property.py.jinja)" in result.stderr
+    assert "union either has no discriminator" in result.stderr
+    assert "try-each-member parsing is refused" in result.stderr

@@ -1,7 +1,8 @@
 """Hand-written helpers around the generated client: waiting, downloading and webhook verification.
 
-Kept in ``client_lib/`` and copied into the package by ``generate.sh``, so vendoring the one package
-folder brings them along. They need only httpx, attrs and the standard library.
+They live here, inside the package, and nowhere else (listed in ``generator/handwritten.txt``; ``generate.sh``
+never writes them), so vendoring the one package folder brings them along. They need only httpx, attrs and
+the standard library.
 """
 
 from ._calls import IDEMPOTENT_RETRY_KINDS, UNSENT_RETRY_KINDS
@@ -29,7 +30,7 @@ from .waiting import (
     wait_for_export,
     wait_for_export_async,
 )
-from .webhooks import WebhookEvent, WebhookVerifier, sign_webhook, verify_webhook
+from .webhooks import WebhookEvent, WebhookVerifier, sign_webhook, verify_webhook, webhook_signature
 
 __all__ = [
     "CREATE_RETRY_STATUSES",
@@ -62,4 +63,5 @@ __all__ = [
     "verify_webhook",
     "wait_for_export",
     "wait_for_export_async",
+    "webhook_signature",
 ]

@@ -203,15 +203,20 @@ def verify_webhook(
     return WebhookVerifier(secret, tolerance=tolerance, now=now).verify(body, headers)
 
 
-def sign_webhook(body: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
-    """The ``svix-*`` headers a sender attaches to ``body``: for tests, examples and reference senders."""
+def webhook_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The ``svix-signature`` value ``v1,<base64 HMAC-SHA256>`` over ``"{msg_id}.{timestamp}.{body}"``.
+
+    The one Svix signer of the project (the reference server, the tests' fake API and ``sign_webhook`` use
+    it), reading ``secret`` by the verifier's rule: ``whsec_<base64>``, the prefix optional. A bad secret
+    raises ``WebhookVerificationError`` (``bad-secret``) without repeating it.
+    """
     if not msg_id:
         raise ValueError("msg_id must be non-empty")
-    signature = base64.b64encode(
-        _signature(_secret_key(secret), msg_id, str(int(timestamp)), bytes(body))
-    ).decode()
-    return {
-        "svix-id": msg_id,
-        "svix-timestamp": str(int(timestamp)),
-        "svix-signature": f"{_SIGNATURE_VERSION},{signature}",
-    }
+    digest = _signature(_secret_key(secret), msg_id, str(int(timestamp)), bytes(body))
+    return f"{_SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
+
+
+def sign_webhook(body: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
+    """The ``svix-*`` headers a sender attaches to ``body``: for tests, examples and reference senders."""
+    signature = webhook_signature(secret, msg_id, timestamp, body)
+    return {"svix-id": msg_id, "svix-timestamp": str(int(timestamp)), "svix-signature": signature}

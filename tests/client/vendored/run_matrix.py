@@ -58,10 +58,10 @@ def interpreters() -> dict[tuple[int, int], tuple[str, str]]:
     return dict(sorted(chosen.items()))
 
 
-def pins() -> list[str]:
+def pins(names: tuple[str, ...] = REQUIREMENTS) -> list[str]:
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     found = []
-    for name in REQUIREMENTS:
+    for name in names:
         match = re.search(rf"^{name}==[^\s;#]+", lock, flags=re.MULTILINE | re.IGNORECASE)
         if match is None:
             raise SystemExit(f"test-vendored: {name} is not pinned in requirements.lock")
@@ -81,47 +81,68 @@ def prepare(folder: Path) -> None:
     (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
 
 
-def run(folder: Path, version: str, executable: str) -> tuple[bool, str]:
-    venv = folder.parent / f"venv-{version}"
-    python = venv / "bin" / "python"
-    steps = [
-        ([executable, "-m", "venv", str(venv)], 120),
-        (
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                *pins(),
-                "-c",
-                str(ROOT / "requirements.lock"),
-            ],
-            600,
-        ),
-        ([str(python), "-m", "pytest", "-q", "test_vendored.py"], 600),
-    ]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+def clean_env() -> dict[str, str]:
+    """The environment for a throwaway venv: nothing of the project's venv leaks into it."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+
+
+def steps_until_failure(
+    steps: list[tuple[list[str], int]], folder: Path
+) -> tuple[bool, str, subprocess.CompletedProcess[str] | None]:
+    """Run each ``(command, timeout)`` in ``folder``; stop at the first failure and say why."""
+    done = None
     for command, timeout in steps:
         try:
             done = subprocess.run(
-                command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout, check=False
+                command,
+                cwd=folder,
+                env=clean_env(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
-            return False, f"timed out after {timeout}s: {' '.join(command[:4])}"
+            return False, f"timed out after {timeout}s: {' '.join(command[:4])}", None
         if done.returncode != 0:
-            return False, (done.stdout + done.stderr).strip()[-3000:]
-    installed = subprocess.run(
+            return False, (done.stdout + done.stderr).strip()[-3000:], done
+    return True, "", done
+
+
+def venv_steps(executable: str, venv: Path, requirements: list[str]) -> list[tuple[list[str], int]]:
+    """Create ``venv`` and install ``requirements`` into it, constrained to requirements.lock's pins."""
+    python = venv / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    return [
+        ([executable, "-m", "venv", str(venv)], 120),
+        ([*install, *requirements, "-c", str(ROOT / "requirements.lock")], 600),
+    ]
+
+
+def installed(python: Path) -> list[str]:
+    """``name==version`` of every distribution in the venv of ``python``."""
+    return subprocess.run(
         [str(python), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env=env,
+        env=clean_env(),
     ).stdout.split()
+
+
+def run(folder: Path, version: str, executable: str) -> tuple[bool, str]:
+    venv = folder.parent / f"venv-{version}"
+    python = venv / "bin" / "python"
+    steps = [
+        *venv_steps(executable, venv, pins()),
+        ([str(python), "-m", "pytest", "-q", "test_vendored.py"], 600),
+    ]
+    ok, detail, done = steps_until_failure(steps, folder)
+    if not ok or done is None:
+        return False, detail
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    return True, f"{summary}; installed: {' '.join(sorted(installed))}"
+    return True, f"{summary}; installed: {' '.join(sorted(installed(python)))}"
 
 
 def main(argv: list[str] | None = None) -> int:

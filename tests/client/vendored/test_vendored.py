@@ -44,6 +44,7 @@ from questionnaire_exports_client.lib import (
     parse_retry_after,
     sign_webhook,
     wait_for_export,
+    webhook_signature,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -212,6 +213,26 @@ def test_webhook_verifier_on_hostile_headers() -> None:
             verifier.verify(body, {**good, **changes})
     with pytest.raises(WebhookVerificationError):
         WebhookVerifier("whsec_not base64!")
+
+
+def test_webhook_signature_signs_the_standard_webhooks_vector() -> None:
+    """The one Svix signer (server, fake API and ``sign_webhook`` use it) against the published vector."""
+    secret, msg_id, timestamp = (
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+    )
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert webhook_signature(secret, msg_id, timestamp, b'{"test": 2432232314}') == expected
+    assert (
+        webhook_signature(secret.removeprefix("whsec_"), msg_id, timestamp, b'{"test": 2432232314}')
+        == expected
+    )
+    headers = sign_webhook(b'{"test": 2432232314}', secret, msg_id=msg_id, timestamp=timestamp)
+    assert headers == {"svix-id": msg_id, "svix-timestamp": str(timestamp), "svix-signature": expected}
+    with pytest.raises(WebhookVerificationError) as caught:
+        webhook_signature("whsec_SECRET*not*base64", msg_id, timestamp, b"{}")
+    assert caught.value.reason == "bad-secret" and "SECRET" not in str(caught.value)
 
 
 def _suite(name: str) -> list[Any]:

@@ -113,8 +113,9 @@ def sync_detailed(
             keys are allowed.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         Response[ExportPending | Problem]
@@ -149,8 +150,9 @@ def sync(
             keys are allowed.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         ExportPending | Problem
@@ -177,8 +179,9 @@ async def asyncio_detailed(
             keys are allowed.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         Response[ExportPending | Problem]
@@ -213,8 +216,9 @@ async def asyncio(
             keys are allowed.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         ExportPending | Problem

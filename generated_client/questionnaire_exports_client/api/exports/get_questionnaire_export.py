@@ -109,8 +109,9 @@ def sync_detailed(
         id (str):
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         Response[ExportCompleted | ExportFailed | ExportPending | Problem]
@@ -146,8 +147,9 @@ def sync(
         id (str):
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         ExportCompleted | ExportFailed | ExportPending | Problem
@@ -175,8 +177,9 @@ async def asyncio_detailed(
         id (str):
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         Response[ExportCompleted | ExportFailed | ExportPending | Problem]
@@ -212,8 +215,9 @@ async def asyncio(
         id (str):
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True, or a code that is no standard HTTP status.
+        errors.ResponseValidationError: If the response body breaks the spec (a field missing, extra or malformed for its status), is not JSON, or is nested too deep.
+        errors.TransportError: If no HTTP answer arrives (DNS, refused, TLS, timeout, ...); the httpx error is its __cause__.
 
     Returns:
         ExportCompleted | ExportFailed | ExportPending | Problem
