@@ -53,7 +53,9 @@ class Runtime:
         self.config = config
         self.store = Store(config.database)
         self.auth = TokenAuthenticator(config.tokens)
-        self.limiter = RateLimiter(config.rate_limit, config.monotonic) if config.rate_limit is not None else None
+        self.limiter = (
+            RateLimiter(config.rate_limit, config.monotonic) if config.rate_limit is not None else None
+        )
         self.worker: ExportWorker | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self._dispatch_task: asyncio.Task[None] | None = None

@@ -35,6 +35,20 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .problems import problem
 
+__all__ = [
+    "START_TIMEOUT",
+    "STOP_TIMEOUT",
+    "NotifyingServer",
+    "ServingOptions",
+    "ThreadedServer",
+    "base_url",
+    "bind_socket",
+    "protocol_class",
+    "serve_in_thread",
+    "start_in_thread",
+    "uvicorn_server",
+]
+
 logger = logging.getLogger("reference_server.serving")
 
 

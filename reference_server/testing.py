@@ -20,6 +20,8 @@ from .clock import Clock, SystemClock
 from .config import RateLimit, ServerConfig
 from .serving import ServingOptions, ThreadedServer, start_in_thread
 
+__all__ = ["ServerHandle", "running_server"]
+
 
 class ServerHandle:
     """A server running in this process: ``base_url`` (ends in ``/v1``), ``tokens``, ``clock``, ``config``."""
