@@ -240,12 +240,14 @@ def uvicorn_server(
     graceful_timeout: int = 5,
     options: ServingOptions | None = None,
     on_startup_done: Callable[[], None] | None = None,
+    date_header: bool = False,
 ) -> NotifyingServer:
     """A uvicorn server for ``app`` with its access log, ``Date`` and ``Server`` headers off.
 
     ``Date`` is added by the app from its own clock; logging is left to the caller's configuration.
     Forwarded headers are honoured only from ``options.forwarded_allow_ips`` (default: from nobody).
-    ``on_startup_done`` is called once startup has ended (check ``started`` for the outcome).
+    ``on_startup_done`` is called once startup has ended (check ``started`` for the outcome);
+    ``date_header`` lets uvicorn stamp ``Date`` (for apps that do not, unlike the reference app).
     """
     options = options if options is not None else ServingOptions()
     trusted: Sequence[str] | None = options.forwarded_allow_ips
@@ -254,7 +256,7 @@ def uvicorn_server(
         http=protocol_class(options),
         log_config=None,
         access_log=False,
-        date_header=False,
+        date_header=date_header,
         server_header=False,
         lifespan="on",
         timeout_graceful_shutdown=graceful_timeout,
@@ -320,6 +322,7 @@ def start_in_thread(
     graceful_timeout: int = 5,
     start_timeout: float = START_TIMEOUT,
     name: str = "uvicorn",
+    date_header: bool = False,
 ) -> ThreadedServer:
     """Serve ``app`` on ``host:port`` (``0``: a free port) in a daemon thread; returns once it listens.
 
@@ -329,7 +332,13 @@ def start_in_thread(
     """
     sock = bind_socket(host, port)
     done = threading.Event()
-    server = uvicorn_server(app, graceful_timeout=graceful_timeout, options=options, on_startup_done=done.set)
+    server = uvicorn_server(
+        app,
+        graceful_timeout=graceful_timeout,
+        options=options,
+        on_startup_done=done.set,
+        date_header=date_header,
+    )
 
     def run() -> None:
         try:
@@ -357,6 +366,7 @@ def serve_in_thread(
     graceful_timeout: int = 5,
     start_timeout: float = START_TIMEOUT,
     name: str = "uvicorn",
+    date_header: bool = False,
 ) -> Iterator[ThreadedServer]:
     """``start_in_thread()`` for the ``with`` block, stopped afterwards (also when the block raises)."""
     served = start_in_thread(
@@ -367,6 +377,7 @@ def serve_in_thread(
         graceful_timeout=graceful_timeout,
         start_timeout=start_timeout,
         name=name,
+        date_header=date_header,
     )
     try:
         yield served
