@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import contract
 
 from .clock import Clock, SystemClock
+from .statuses import COMPLETED
 from .webhooks import parse_webhook_secret
 
 #: Folder under the per-user state directory that holds the default database.
@@ -53,7 +54,7 @@ def check_public_url(url: str) -> str:
 
 
 def _download_url_schema() -> dict[str, Any]:
-    variant = next(v for v in contract.status_variants().values() if "downloadUrl" in v.allowed)
+    variant = contract.status_variants()[COMPLETED]
     schema: dict[str, Any] = contract.component_schema(variant.schema_name)["properties"]["downloadUrl"]
     return schema
 
