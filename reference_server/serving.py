@@ -22,7 +22,7 @@ import logging
 import resource
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -45,7 +45,6 @@ __all__ = [
     "bind_socket",
     "protocol_class",
     "serve_in_thread",
-    "start_in_thread",
     "uvicorn_server",
 ]
 
@@ -301,6 +300,12 @@ class ThreadedServer:
         """Whether the server thread is still alive."""
         return self.thread.is_alive()
 
+    def __enter__(self) -> ThreadedServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop serving (graceful, then forced after ``timeout``) and close the socket. Idempotent."""
         self.server.should_exit = True
@@ -313,7 +318,7 @@ class ThreadedServer:
             raise RuntimeError(f"server on port {self.port} did not stop within {2 * timeout:g} s")
 
 
-def start_in_thread(
+def serve_in_thread(
     app: Starlette,
     *,
     host: str = "127.0.0.1",
@@ -325,6 +330,9 @@ def start_in_thread(
     date_header: bool = False,
 ) -> ThreadedServer:
     """Serve ``app`` on ``host:port`` (``0``: a free port) in a daemon thread; returns once it listens.
+
+    The result is a context manager that stops the server on exit (``with serve_in_thread(app) as s:``);
+    without ``with``, call ``stop()``.
 
     The server is ``uvicorn_server()``'s: the guarded protocol with ``options``, no access log. Raises
     ``OSError`` when the address cannot be bound, ``RuntimeError`` when startup fails or takes longer than
@@ -343,6 +351,8 @@ def start_in_thread(
     def run() -> None:
         try:
             server.run(sockets=[sock])
+        except SystemExit:  # uvicorn's way to end a failed startup; the caller raises RuntimeError
+            pass
         finally:
             done.set()  # startup may have failed before it could say so (an exception, a lifespan exit)
 
@@ -354,32 +364,3 @@ def start_in_thread(
             served.stop()
         raise RuntimeError(f"server on {host}:{served.port} did not start")
     return served
-
-
-@contextlib.contextmanager
-def serve_in_thread(
-    app: Starlette,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    options: ServingOptions | None = None,
-    graceful_timeout: int = 5,
-    start_timeout: float = START_TIMEOUT,
-    name: str = "uvicorn",
-    date_header: bool = False,
-) -> Iterator[ThreadedServer]:
-    """``start_in_thread()`` for the ``with`` block, stopped afterwards (also when the block raises)."""
-    served = start_in_thread(
-        app,
-        host=host,
-        port=port,
-        options=options,
-        graceful_timeout=graceful_timeout,
-        start_timeout=start_timeout,
-        name=name,
-        date_header=date_header,
-    )
-    try:
-        yield served
-    finally:
-        served.stop()

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from .app import Runtime, create_app
 from .clock import Clock, SystemClock
 from .config import RateLimit, ServerConfig
-from .serving import ServingOptions, ThreadedServer, start_in_thread
+from .serving import ServingOptions, ThreadedServer, serve_in_thread
 
 __all__ = ["ServerHandle", "running_server"]
 
@@ -74,9 +74,9 @@ class ServerHandle:
             raise RuntimeError("server is already running")
         app = create_app(self.config)
         try:
-            served = start_in_thread(app, port=self._port, options=self.options, name="reference-server")
+            served = serve_in_thread(app, port=self._port, options=self.options, name="reference-server")
         except OSError:
-            served = start_in_thread(app, port=0, options=self.options, name="reference-server")
+            served = serve_in_thread(app, port=0, options=self.options, name="reference-server")
         except RuntimeError:
             raise RuntimeError("reference server did not start") from None
         self._served, self._app = served, app

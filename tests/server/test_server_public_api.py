@@ -27,7 +27,6 @@ EXPECTED = {
         "bind_socket",
         "protocol_class",
         "serve_in_thread",
-        "start_in_thread",
         "uvicorn_server",
     },
 }
