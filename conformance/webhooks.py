@@ -27,7 +27,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contract import component_schema, status_variants, webhook_event_schemas
-from reference_server.serving import serve_in_thread
 
 from . import check_schema, spec
 from .bounded_http import bounded_client, failure_kind, fetch
@@ -217,9 +216,21 @@ def listening(
         return Response(status_code=status)
 
     app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
-    with serve_in_thread(app, host=host, port=port, name="webhook-listener", date_header=True) as served:
-        url = f"http://{host}:{served.port}/"
-        yield Listener(url=url, checker=checker, server=served.server, thread=served.thread)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise OSError(f"cannot listen on {host}:{port}")
+        time.sleep(0.01)
+    bound = int(server.servers[0].sockets[0].getsockname()[1])
+    try:
+        yield Listener(url=f"http://{host}:{bound}/", checker=checker, server=server, thread=thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _split_listen(value: str) -> tuple[str, int]:
