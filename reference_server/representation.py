@@ -50,14 +50,13 @@ def row_values(record: ExportRecord, link: DownloadLink | None = None) -> dict[s
 
 
 def pick(
-    values: Mapping[str, Any], schema_name: str, aliases: Mapping[str, str] | None = None
+    values: Mapping[str, Any], schema: Mapping[str, Any], aliases: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Exactly the properties of ``components/schemas/<schema_name>`` that ``values`` fills, in its order.
+    """Exactly the properties of the object ``schema`` that ``values`` fills, in the schema's order.
 
     ``aliases`` maps a schema property to the key of ``values`` that holds it. Raises ``RuntimeError``
     when a required property has no value.
     """
-    schema = contract.component_schema(schema_name)
     renamed = aliases or {}
     body = {
         name: values[renamed.get(name, name)]
@@ -66,23 +65,21 @@ def pick(
     }
     missing = frozenset(schema.get("required", ())) - body.keys()
     if missing:
-        raise RuntimeError(
-            f"{schema_name} for export {values.get('id')} lacks required fields {sorted(missing)}"
-        )
+        title = schema.get("title", "body")
+        raise RuntimeError(f"{title} for export {values.get('id')} lacks required fields {sorted(missing)}")
     return body
 
 
 def response_body(record: ExportRecord, link: DownloadLink | None = None) -> dict[str, Any]:
     """The API's body for ``record``: the variant its status names, exactly that variant's fields."""
     variant = contract.status_variants()[record.status]
-    return pick(row_values(record, link), variant.schema_name)
+    return pick(row_values(record, link), contract.component_schema(variant.schema_name))
 
 
-def _export_schema(event: str) -> str:
-    ref: str = contract.component_schema(contract.webhook_event_schemas()[event])["properties"]["export"][
-        "$ref"
-    ]
-    return ref.rsplit("/", 1)[-1]
+def _export_schema(event: str) -> dict[str, Any]:
+    """The schema of the ``export`` object of webhook ``event``."""
+    export = contract.component_schema(contract.webhook_event_schemas()[event])["properties"]["export"]
+    return contract.component_schema(export["$ref"].rsplit("/", 1)[-1])
 
 
 def event_type(status: str) -> str:
@@ -93,8 +90,7 @@ def event_type(status: str) -> str:
     matches = [
         event
         for event in contract.webhook_event_schemas()
-        if {EVENT_ALIASES.get(f, f) for f in contract.component_schema(_export_schema(event))["properties"]}
-        <= allowed
+        if {EVENT_ALIASES.get(f, f) for f in _export_schema(event)["properties"]} <= allowed
     ]
     if len(matches) != 1:
         raise LookupError(f"the spec defines {len(matches)} webhook events for status {status!r}, not 1")
