@@ -7,15 +7,12 @@ everything else (access log, job and webhook log) goes to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import uvicorn
 
 from .app import create_app
 from .config import DEFAULT_RATE_LIMIT, RateLimit, ServerConfig, default_db_path
@@ -119,17 +116,6 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Server
     return config
 
 
-async def _serve(server: uvicorn.Server, sockets: list[object], url: str) -> None:
-    task = asyncio.create_task(server.serve(sockets=sockets))  # type: ignore[arg-type]
-    for _ in range(6000):  # at most 60 s for startup
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    if server.started:
-        print(f"listening on {url}", flush=True)
-    await task
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until interrupted; returns the process exit code."""
     parser = build_parser()
@@ -144,9 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
         parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
-    server = uvicorn_server(create_app(config), options=options)
+    url = base_url(sock)
+
+    def announce() -> None:
+        if server.started:
+            print(f"listening on {url}", flush=True)
+
+    server = uvicorn_server(create_app(config), options=options, on_startup_done=announce)
     try:
-        asyncio.run(_serve(server, [sock], base_url(sock)))
+        server.run(sockets=[sock])
     finally:
         sock.close()
     return 0 if server.started else 1

@@ -22,17 +22,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import contract
-
 from . import signing
 from .access_log import AccessLogMiddleware
 from .auth import TokenAuthenticator
-from .clock import format_timestamp, to_millis
+from .clock import to_millis
 from .config import ServerConfig
 from .exporter import file_extension
 from .problems import problem
 from .ratelimit import RateLimiter
+from .representation import DownloadLink, response_body
 from .seed import QUESTIONNAIRES
+from .statuses import COMPLETED
 from .store import ExportRecord, Store
 from .validation import InvalidBody, parse_create_request
 from .webhooks import WebhookDispatcher
@@ -53,7 +53,9 @@ class Runtime:
         self.config = config
         self.store = Store(config.database)
         self.auth = TokenAuthenticator(config.tokens)
-        self.limiter = RateLimiter(config.rate_limit) if config.rate_limit is not None else None
+        self.limiter = (
+            RateLimiter(config.rate_limit, config.monotonic) if config.rate_limit is not None else None
+        )
         self.worker: ExportWorker | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
@@ -184,34 +186,16 @@ def _link_extension(record: ExportRecord) -> str:
 
 
 def export_body(record: ExportRecord, request: Request) -> dict[str, Any]:
-    """The response body of ``record``: exactly the fields the spec allows for its status."""
+    """The response body of ``record`` (``representation``), with a fresh signed link once completed."""
     config = _runtime(request).config
-    tag, _ = contract.discriminator()
-    values: dict[str, Any] = {
-        "id": record.id,
-        tag: record.status,
-        "format": record.format,
-        "requestedAt": format_timestamp(record.requested_at),
-    }
-    if record.completed_at is not None:
+    link = None
+    if record.status == COMPLETED:
         expires = int(_now(request).timestamp()) + config.link_ttl_seconds
         name = f"{record.id}.{_link_extension(record)}"
         signature = signing.sign(config.signing_secret, name, expires)
-        values["completedAt"] = format_timestamp(record.completed_at)
-        values["downloadUrl"] = (
-            f"{_origin(request)}{FILES_PREFIX}/{quote(name)}?expires={expires}&signature={signature}"
-        )
-        values["expiresAt"] = format_timestamp(expires * 1000)
-    if record.failed_at is not None:
-        values["failedAt"] = format_timestamp(record.failed_at)
-        values["errorMessage"] = record.error_message
-    variant = contract.status_variants()[record.status]
-    order = contract.component_schema(variant.schema_name)["properties"]
-    body = {name: values[name] for name in order if values.get(name) is not None}
-    missing = variant.required - body.keys()
-    if missing:
-        raise RuntimeError(f"export {record.id} lacks required fields {sorted(missing)}")
-    return body
+        url = f"{_origin(request)}{FILES_PREFIX}/{quote(name)}?expires={expires}&signature={signature}"
+        link = DownloadLink(url, expires)
+    return response_body(record, link)
 
 
 async def create_export(request: Request) -> Response:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import contract
 
 from .clock import Clock, SystemClock
+from .statuses import COMPLETED
 from .webhooks import parse_webhook_secret
 
 #: Folder under the per-user state directory that holds the default database.
@@ -52,7 +54,7 @@ def check_public_url(url: str) -> str:
 
 
 def _download_url_schema() -> dict[str, Any]:
-    variant = next(v for v in contract.status_variants().values() if "downloadUrl" in v.allowed)
+    variant = contract.status_variants()[COMPLETED]
     schema: dict[str, Any] = contract.component_schema(variant.schema_name)["properties"]["downloadUrl"]
     return schema
 
@@ -86,7 +88,8 @@ class ServerConfig:
 
     ``db_path`` None with ``in_memory`` False means ``default_db_path()``. ``public_url`` (for example
     ``https://exports.example.com``) is the origin of download links instead of the bound address. ``export_delay`` is wall-clock
-    seconds a job stays ``pending``; API timestamps and link expiry come from ``clock``.
+    seconds a job stays ``pending``; API timestamps and link expiry come from ``clock``,
+    rate-limit windows from ``monotonic``.
     """
 
     tokens: tuple[str, ...] = field(repr=False)
@@ -104,6 +107,8 @@ class ServerConfig:
     body_timeout: float = 10.0
     link_ttl_seconds: int = 24 * 60 * 60
     public_url: str | None = None
+    #: Seconds, only ever compared with each other: the rate limiter's windows (tests inject a fake).
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not t or t != t.strip() for t in self.tokens):

@@ -21,7 +21,8 @@ import ipaddress
 import logging
 import resource
 import socket
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -33,6 +34,19 @@ from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .problems import problem
+
+__all__ = [
+    "START_TIMEOUT",
+    "STOP_TIMEOUT",
+    "NotifyingServer",
+    "ServingOptions",
+    "ThreadedServer",
+    "base_url",
+    "bind_socket",
+    "protocol_class",
+    "serve_in_thread",
+    "uvicorn_server",
+]
 
 logger = logging.getLogger("reference_server.serving")
 
@@ -201,13 +215,38 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class NotifyingServer(uvicorn.Server):
+    """``uvicorn.Server`` that calls ``on_startup_done`` once its startup has ended, listening or not.
+
+    uvicorn only sets ``started``; this lets a caller wait on an event instead of polling the flag.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_startup_done: Callable[[], None] | None = None) -> None:
+        super().__init__(config)
+        self.on_startup_done = on_startup_done
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            if self.on_startup_done is not None:
+                self.on_startup_done()
+
+
 def uvicorn_server(
-    app: Starlette, *, graceful_timeout: int = 5, options: ServingOptions | None = None
-) -> uvicorn.Server:
+    app: Starlette,
+    *,
+    graceful_timeout: int = 5,
+    options: ServingOptions | None = None,
+    on_startup_done: Callable[[], None] | None = None,
+    date_header: bool = False,
+) -> NotifyingServer:
     """A uvicorn server for ``app`` with its access log, ``Date`` and ``Server`` headers off.
 
     ``Date`` is added by the app from its own clock; logging is left to the caller's configuration.
     Forwarded headers are honoured only from ``options.forwarded_allow_ips`` (default: from nobody).
+    ``on_startup_done`` is called once startup has ended (check ``started`` for the outcome);
+    ``date_header`` lets uvicorn stamp ``Date`` (for apps that do not, unlike the reference app).
     """
     options = options if options is not None else ServingOptions()
     trusted: Sequence[str] | None = options.forwarded_allow_ips
@@ -216,7 +255,7 @@ def uvicorn_server(
         http=protocol_class(options),
         log_config=None,
         access_log=False,
-        date_header=False,
+        date_header=date_header,
         server_header=False,
         lifespan="on",
         timeout_graceful_shutdown=graceful_timeout,
@@ -225,7 +264,7 @@ def uvicorn_server(
         proxy_headers=trusted is not None,
         forwarded_allow_ips=list(trusted) if trusted else None,
     )
-    return uvicorn.Server(config)
+    return NotifyingServer(config, on_startup_done)
 
 
 def base_url(sock: socket.socket) -> str:
@@ -233,3 +272,95 @@ def base_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/v1"
+
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+class ThreadedServer:
+    """A uvicorn server serving in a daemon thread of this process on a socket bound beforehand.
+
+    ``port`` is read from the bound socket (so port ``0`` gives the real one); ``stop()`` is idempotent
+    and bounded: graceful first, then forced, each waiting at most ``STOP_TIMEOUT`` seconds.
+    """
+
+    def __init__(self, server: NotifyingServer, thread: threading.Thread, sock: socket.socket) -> None:
+        self.server = server
+        self.thread = thread
+        self.socket = sock
+        self.host: str = sock.getsockname()[0]
+        self.port: int = sock.getsockname()[1]
+        self.base_url = base_url(sock)
+        #: ``http://HOST:PORT`` (``base_url`` without ``/v1``).
+        self.origin = self.base_url.removesuffix("/v1")
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is still alive."""
+        return self.thread.is_alive()
+
+    def __enter__(self) -> ThreadedServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop serving (graceful, then forced after ``timeout``) and close the socket. Idempotent."""
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(timeout)
+        self.socket.close()
+        if self.thread.is_alive():
+            raise RuntimeError(f"server on port {self.port} did not stop within {2 * timeout:g} s")
+
+
+def serve_in_thread(
+    app: Starlette,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    options: ServingOptions | None = None,
+    graceful_timeout: int = 5,
+    start_timeout: float = START_TIMEOUT,
+    name: str = "uvicorn",
+    date_header: bool = False,
+) -> ThreadedServer:
+    """Serve ``app`` on ``host:port`` (``0``: a free port) in a daemon thread; returns once it listens.
+
+    The result is a context manager that stops the server on exit (``with serve_in_thread(app) as s:``);
+    without ``with``, call ``stop()``.
+
+    The server is ``uvicorn_server()``'s: the guarded protocol with ``options``, no access log. Raises
+    ``OSError`` when the address cannot be bound, ``RuntimeError`` when startup fails or takes longer than
+    ``start_timeout`` seconds (the thread is then stopped).
+    """
+    sock = bind_socket(host, port)
+    done = threading.Event()
+    server = uvicorn_server(
+        app,
+        graceful_timeout=graceful_timeout,
+        options=options,
+        on_startup_done=done.set,
+        date_header=date_header,
+    )
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except SystemExit:  # uvicorn's way to end a failed startup; the caller raises RuntimeError
+            pass
+        finally:
+            done.set()  # startup may have failed before it could say so (an exception, a lifespan exit)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    served = ThreadedServer(server, thread, sock)
+    if not done.wait(start_timeout) or not server.started:
+        with contextlib.suppress(RuntimeError):
+            served.stop()
+        raise RuntimeError(f"server on {host}:{served.port} did not start")
+    return served

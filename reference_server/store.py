@@ -8,6 +8,7 @@ twice, even when a restarted worker races an old one.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 import threading
@@ -15,15 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .exporter import RenderedFile
+from .statuses import COMPLETED, FAILED, PENDING, STATUSES
 
-_SCHEMA = """
+
+def _literal(value: str) -> str:
+    """``value`` as an SQL string literal; only plain words (the spec's status values) are accepted."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", value):
+        raise ValueError(f"status {value!r} is not a plain word")
+    return f"'{value}'"
+
+
+# Status values are inlined (not bound) so that SQLite can use the partial index on pending exports.
+_PENDING, _COMPLETED, _FAILED = (_literal(s) for s in (PENDING, COMPLETED, FAILED))
+_STATUSES = ", ".join(_literal(s) for s in STATUSES)
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS exports (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     owner TEXT NOT NULL,
     questionnaire_id TEXT NOT NULL,
     format TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
     requested_at INTEGER NOT NULL,
     completed_at INTEGER,
     failed_at INTEGER,
@@ -32,7 +46,7 @@ CREATE TABLE IF NOT EXISTS exports (
     filename TEXT,
     content BLOB
 );
-CREATE INDEX IF NOT EXISTS exports_pending ON exports (status) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS exports_pending ON exports (status) WHERE status = {_PENDING};
 CREATE TABLE IF NOT EXISTS webhook_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     svix_id TEXT NOT NULL UNIQUE,
@@ -115,7 +129,7 @@ class Store:
             owner=owner,
             questionnaire_id=questionnaire_id,
             format=export_format,
-            status="pending",
+            status=PENDING,
             requested_at=requested_at,
             completed_at=None,
             failed_at=None,
@@ -124,7 +138,7 @@ class Store:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO exports (id, owner, questionnaire_id, format, status, requested_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?)",
+                f" VALUES (?, ?, ?, ?, {_PENDING}, ?)",
                 (record.id, owner, questionnaire_id, export_format, requested_at),
             )
         return record
@@ -146,7 +160,7 @@ class Store:
         """Every ``pending`` export, oldest first (what a (re)started worker must finish)."""
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_EXPORT_COLUMNS} FROM exports WHERE status = 'pending' ORDER BY seq"
+                f"SELECT {_EXPORT_COLUMNS} FROM exports WHERE status = {_PENDING} ORDER BY seq"
             ).fetchall()
         return [ExportRecord(*row) for row in rows]
 
@@ -161,8 +175,8 @@ class Store:
         """Store the file and mark the export ``completed``; False when it was no longer pending."""
         with self._lock, self._transaction():
             cursor = self._conn.execute(
-                "UPDATE exports SET status = 'completed', completed_at = ?, media_type = ?, filename = ?,"
-                " content = ? WHERE id = ? AND status = 'pending'",
+                f"UPDATE exports SET status = {_COMPLETED}, completed_at = ?, media_type = ?, filename = ?,"
+                f" content = ? WHERE id = ? AND status = {_PENDING}",
                 (completed_at, file.media_type, file.filename, file.content, export_id),
             )
             if cursor.rowcount != 1:
@@ -181,8 +195,8 @@ class Store:
         """Mark the export ``failed`` with ``message``; False when it was no longer pending."""
         with self._lock, self._transaction():
             cursor = self._conn.execute(
-                "UPDATE exports SET status = 'failed', failed_at = ?, error_message = ?"
-                " WHERE id = ? AND status = 'pending'",
+                f"UPDATE exports SET status = {_FAILED}, failed_at = ?, error_message = ?"
+                f" WHERE id = ? AND status = {_PENDING}",
                 (failed_at, message, export_id),
             )
             if cursor.rowcount != 1:
@@ -194,7 +208,7 @@ class Store:
         """The file of a completed export, or None."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT content, media_type, filename FROM exports WHERE id = ? AND status = 'completed'",
+                f"SELECT content, media_type, filename FROM exports WHERE id = ? AND status = {_COMPLETED}",
                 (export_id,),
             ).fetchone()
         if row is None:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import tempfile
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 
 from .app import Runtime, create_app
 from .clock import Clock, SystemClock
 from .config import RateLimit, ServerConfig
-from .serving import ServingOptions, base_url, bind_socket, uvicorn_server
+from .serving import ServingOptions, ThreadedServer, serve_in_thread
 
-_START_TIMEOUT = 10.0
-_STOP_TIMEOUT = 10.0
+__all__ = ["ServerHandle", "running_server"]
 
 
 class ServerHandle:
@@ -35,9 +30,7 @@ class ServerHandle:
         self.config = config
         self.options = options
         self._port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._served: ThreadedServer | None = None
         self._app: Starlette | None = None
         self.base_url = ""
 
@@ -67,52 +60,34 @@ class ServerHandle:
     @property
     def open_connections(self) -> int:
         """HTTP connections the server currently holds open (0 when stopped)."""
-        server = self._server
-        return 0 if server is None else len(server.server_state.connections)
+        served = self._served
+        return 0 if served is None else len(served.server.server_state.connections)
 
     @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._served is not None and self._served.running
 
     def start(self) -> None:
         """Start serving (on the previous port when restarting, if it is still free)."""
         if self.running:
             raise RuntimeError("server is already running")
-        try:
-            sock = bind_socket("127.0.0.1", self._port)
-        except OSError:
-            sock = bind_socket("127.0.0.1", 0)
         app = create_app(self.config)
-        server = uvicorn_server(app, options=self.options)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="reference-server", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if not server.started:
-            server.should_exit = True
-            thread.join(_STOP_TIMEOUT)
-            sock.close()
-            raise RuntimeError("reference server did not start")
-        self._server, self._thread, self._socket, self._app = server, thread, sock, app
-        self._port = sock.getsockname()[1]
-        self.base_url = base_url(sock)
+        try:
+            served = serve_in_thread(app, port=self._port, options=self.options, name="reference-server")
+        except OSError:
+            served = serve_in_thread(app, port=0, options=self.options, name="reference-server")
+        except RuntimeError:
+            raise RuntimeError("reference server did not start") from None
+        self._served, self._app = served, app
+        self._port = served.port
+        self.base_url = served.base_url
 
     def stop(self) -> None:
         """Stop gracefully: in-flight jobs stay pending in the database. Idempotent."""
-        server, thread, sock = self._server, self._thread, self._socket
-        self._server = self._thread = self._socket = None
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(_STOP_TIMEOUT)
-            if thread.is_alive():
-                server.force_exit = True
-                thread.join(_STOP_TIMEOUT)
-        if sock is not None:
-            sock.close()
+        served, self._served = self._served, None
+        if served is not None:
+            served.stop()
 
     def restart(self) -> None:
         """Stop, then start again on the same database (and port, when free)."""
@@ -136,11 +111,12 @@ def running_server(
     webhook_timeout: float = 15.0,
     public_url: str | None = None,
     serving: ServingOptions | None = None,
+    monotonic: Callable[[], float] | None = None,
 ) -> Iterator[ServerHandle]:
     """Run the reference server on 127.0.0.1 (free port) for the ``with`` block; stop it afterwards.
 
     ``rate_limit`` is ``None`` (off), a ``RateLimit`` or ``"N/WINDOW_SECONDS"``; ``serving`` sets the
-    connection limits and proxy trust (``ServingOptions``). Without ``db_path`` (and
+    connection limits and proxy trust (``ServingOptions``); ``monotonic`` replaces the rate limiter's clock. Without ``db_path`` (and
     without ``in_memory``) the database lives in a temporary directory removed on exit.
     """
     rule = RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit
@@ -161,6 +137,8 @@ def running_server(
         )
         if signing_secret is not None:
             config = dataclasses.replace(config, signing_secret=signing_secret)
+        if monotonic is not None:
+            config = dataclasses.replace(config, monotonic=monotonic)
         handle = ServerHandle(config, serving)
         handle.start()
         try:

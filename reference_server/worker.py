@@ -8,51 +8,22 @@ every job still ``pending`` in the database is picked up again, which is how a r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-import contract
-
-from .clock import Clock, format_timestamp, to_millis
+from .clock import Clock, to_millis
 from .exporter import ExportError, RenderedFile, render
+from .representation import webhook_event
 from .seed import QUESTIONNAIRES
-from .store import ExportRecord, Store, WebhookEvent, new_message_id
+from .statuses import COMPLETED, FAILED
+from .store import ExportRecord, Store
 
 logger = logging.getLogger("reference_server.worker")
 
 _MISSING_QUESTIONNAIRE_MESSAGE = "The questionnaire no longer exists."
-
-
-def _event_type(status: str) -> str:
-    """The spec's webhook event name for a terminal status (``...export-completed`` / ``...export-failed``)."""
-    matches = [name for name in contract.webhook_event_schemas() if name.endswith(f"export-{status}")]
-    if len(matches) != 1:
-        raise LookupError(f"the spec defines no single webhook event for status {status!r}")
-    return matches[0]
-
-
-def _event_export_fields(event_type: str) -> frozenset[str]:
-    """Fields of the event's ``export`` object, read from the spec."""
-    schema = contract.component_schema(contract.webhook_event_schemas()[event_type])
-    return frozenset(contract.resolve(schema["properties"]["export"])["properties"])
-
-
-def build_event(record: ExportRecord, status: str, values: dict[str, Any]) -> WebhookEvent:
-    """The webhook message for ``record`` reaching ``status``; ``values`` holds every candidate field."""
-    event_type = _event_type(status)
-    allowed = _event_export_fields(event_type)
-    export = {name: value for name, value in values.items() if name in allowed}
-    body = {"questionnaire": {"id": record.questionnaire_id}, "export": export}
-    return WebhookEvent(
-        svix_id=new_message_id(),
-        event_type=event_type,
-        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        attempts=0,
-    )
 
 
 class ExportWorker:
@@ -117,23 +88,16 @@ class ExportWorker:
                 except ExportError as exc:
                     error = str(exc)
         finished_at = to_millis(self._clock.now())
-        values: dict[str, Any] = {
-            "id": record.id,
-            "format": record.format,
-            "requestedAt": format_timestamp(record.requested_at),
-        }
+        if file is not None:
+            finished = dataclasses.replace(record, status=COMPLETED, completed_at=finished_at)
+        else:
+            finished = dataclasses.replace(record, status=FAILED, failed_at=finished_at, error_message=error)
+        event = webhook_event(finished) if self._webhooks_enabled else None
         first_attempt = time.time()
         if file is not None:
-            values["completedAt"] = format_timestamp(finished_at)
-            event = build_event(record, "completed", values) if self._webhooks_enabled else None
             changed = self._store.complete(record.id, finished_at, file, event, first_attempt)
         else:
-            values["failedAt"] = format_timestamp(finished_at)
-            values["reason"] = error
-            event = build_event(record, "failed", values) if self._webhooks_enabled else None
             changed = self._store.fail(record.id, finished_at, error, event, first_attempt)
-        logger.info(
-            "export %s %s", record.id, ("completed" if file else "failed") if changed else "already done"
-        )
+        logger.info("export %s %s", record.id, finished.status if changed else "already done")
         if changed and event is not None:
             self._on_event()

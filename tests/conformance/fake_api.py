@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from contract import component_schema
+from reference_server.serving import serve_in_thread
 
 TOKEN = "fake-token-Zq8vS3cr3tValue"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"fake-webhook-secret-key-32bytes!").decode()
@@ -348,29 +349,10 @@ class RunningFake:
         return self.state.config
 
 
-def _serve(app: Starlette) -> tuple[uvicorn.Server, threading.Thread, int]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake server did not start within 10 s")
-        time.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    return server, thread, port
-
-
 @contextlib.contextmanager
 def running_fake(config: FakeConfig | None = None) -> Iterator[RunningFake]:
     """Start the fake on a free loopback port and stop it afterwards."""
     state = FakeState(config=config or FakeConfig())
-    server, thread, port = _serve(FakeApi(state).app)
-    state.base_url = f"http://127.0.0.1:{port}"
-    try:
-        yield RunningFake(state=state, server=server, thread=thread)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(FakeApi(state).app, name="fake-api", date_header=True) as served:
+        state.base_url = served.origin
+        yield RunningFake(state=state, server=served.server, thread=served.thread)

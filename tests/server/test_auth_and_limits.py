@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -74,9 +72,23 @@ def test_rate_limit_per_token_with_retry_after() -> None:
         assert_problem(httpx.get(f"{server.base_url}{EXPORTS}/unknown"), 401)
 
 
+class FakeMonotonic:
+    """Seconds that move only when the test says so (the limiter's injected clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_rate_limit_window_resets() -> None:
-    with running_server(rate_limit="2/0.3") as server, client_for(server) as http:
+    clock = FakeMonotonic()
+    with running_server(rate_limit="2/30", monotonic=clock) as server, client_for(server) as http:
         statuses = [http.get(f"{EXPORTS}/x").status_code for _ in range(3)]
         assert statuses == [404, 404, 429]
-        time.sleep(0.35)
-        assert http.get(f"{EXPORTS}/x").status_code == 404
+        clock.now += 29.5  # still inside the window: still limited, and told to wait the rest of it
+        limited = http.get(f"{EXPORTS}/x")
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+        clock.now += 0.5  # the window is over: a fresh budget
+        assert [http.get(f"{EXPORTS}/x").status_code for _ in range(3)] == [404, 404, 429]

@@ -3,8 +3,11 @@ links from ``--public-url`` or the bound socket, and exactly one accepted form o
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
+import logging
+import threading
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -36,16 +39,37 @@ def _link(server: ServerHandle, headers: dict[str, str] | None = None) -> str:
     return link
 
 
-def _client_of_last_request(caplog: pytest.LogCaptureFixture) -> str | None:
-    """The access log's client of ``_link``'s final GET (logged just after the answer: wait, bounded)."""
-    for _ in range(500):
-        for record in list(caplog.records):
-            entry = json.loads(record.getMessage()) if record.name == "reference_server.access" else {}
-            if entry.get("query") == "probe=last":
-                client: str | None = entry["client"]
-                return client
-        time.sleep(0.01)
-    raise AssertionError("the final request was never logged")
+class _ProbeLog(logging.Handler):
+    """Wakes the test when the access log records ``_link``'s final GET (logged just after the answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.client: str | None = None
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        entry = json.loads(record.getMessage())
+        if entry.get("query") == "probe=last":
+            self.client = entry["client"]
+            self.seen.set()
+
+
+@contextlib.contextmanager
+def _access_log() -> Iterator[_ProbeLog]:
+    logger = logging.getLogger("reference_server.access")
+    handler, level = _ProbeLog(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _client_of_last_request(log: _ProbeLog) -> str | None:
+    assert log.seen.wait(10), "the final request was never logged"
+    return log.client
 
 
 def test_a_trailing_slash_is_a_404_problem_not_a_redirect(server: ServerHandle) -> None:
@@ -62,23 +86,19 @@ def test_a_trailing_slash_is_a_404_problem_not_a_redirect(server: ServerHandle) 
     assert parse_qs(parts.query)["signature"][0] not in slashed.text
 
 
-def test_links_and_logs_ignore_host_and_forwarded_headers_by_default(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with running_server() as server, caplog.at_level("INFO", logger="reference_server.access"):
+def test_links_and_logs_ignore_host_and_forwarded_headers_by_default() -> None:
+    with running_server() as server, _access_log() as log:
         link = _link(server, headers=HOSTILE)
         assert link.startswith(server.origin + "/files/")
-        assert _client_of_last_request(caplog) == "127.0.0.1"
+        assert _client_of_last_request(log) == "127.0.0.1"
 
 
-def test_forwarded_headers_are_trusted_only_from_the_configured_proxies(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_forwarded_headers_are_trusted_only_from_the_configured_proxies() -> None:
     options = ServingOptions(forwarded_allow_ips=("127.0.0.1",))
-    with running_server(serving=options) as server, caplog.at_level("INFO", logger="reference_server.access"):
+    with running_server(serving=options) as server, _access_log() as log:
         link = _link(server, headers=HOSTILE)
         assert link.startswith(server.origin + "/files/")  # links still come from the config, not a proxy
-        assert _client_of_last_request(caplog) == "203.0.113.9"
+        assert _client_of_last_request(log) == "203.0.113.9"
 
 
 def test_public_url_is_the_origin_of_links() -> None:

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import dataclasses
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from starlette.routing import Route
 
 import contract
 from reference_server.seed import FAILING_QUESTIONNAIRE_ID, SPREADSHEET_QUESTIONNAIRE_ID
-from reference_server.serving import bind_socket, uvicorn_server
+from reference_server.serving import serve_in_thread
 from reference_server.testing import running_server
 
 from .server_test_helpers import EXPORTS, client_for, create, wait_until_done
@@ -39,7 +40,7 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
     in_flight: int = 0
     deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
 
     def attempts(self, msg_id: str) -> list[tuple[dict[str, str], bytes]]:
         with self.lock:
@@ -56,11 +57,23 @@ class Receiver:
                     seen.setdefault(headers["svix-id"], (headers, body))
             return list(seen.values())
 
+    def record(self, headers: dict[str, str], body: bytes) -> int:
+        """Store one delivery, wake every waiter; returns the attempt number of that message."""
+        with self.lock:
+            self.deliveries.append((headers, body))
+            self.lock.notify_all()
+            return sum(1 for h, _ in self.deliveries if h["svix-id"] == headers["svix-id"])
+
     def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while len(self.acknowledged()) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.acknowledged()
+        """The acknowledged deliveries once there are ``count`` (woken by each delivery; at most ``timeout``)."""
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.acknowledged()) >= count, timeout)
+            return self.acknowledged()
+
+    def wait_for_any(self, timeout: float = 10.0) -> None:
+        """Until the first attempt arrives (acknowledged or not)."""
+        with self.lock:
+            self.lock.wait_for(lambda: bool(self.deliveries), timeout)
 
 
 @contextlib.contextmanager
@@ -70,9 +83,7 @@ def receiver(fail_first: int = 0, blocked: bool = False) -> Iterator[Receiver]:
     async def hook(request: Request) -> Response:
         body = await request.body()
         headers = {k: v for k, v in request.headers.items() if k.startswith("svix-") or k == "content-type"}
-        with state.lock:
-            state.deliveries.append((headers, body))
-            attempt = sum(1 for h, _ in state.deliveries if h["svix-id"] == headers["svix-id"])
+        attempt = state.record(headers, body)
         if state.blocked:
             with state.lock:
                 state.in_flight += 1
@@ -81,22 +92,12 @@ def receiver(fail_first: int = 0, blocked: bool = False) -> Iterator[Receiver]:
                 state.in_flight -= 1
         return Response(status_code=503 if attempt <= state.fail_first else 204)
 
-    sock = bind_socket("127.0.0.1", 0)
-    server = uvicorn_server(Starlette(routes=[Route("/hook", hook, methods=["POST"])]))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started:
-            break
-        time.sleep(0.005)
-    state.url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as served:
+        state.url = f"{served.origin}/hook"
+        try:
+            yield state
+        finally:
+            state.release.set()
 
 
 def _verify(headers: dict[str, str], body: bytes) -> Any:
@@ -181,10 +182,14 @@ def test_failed_deliveries_are_retried_with_the_same_id() -> None:
 
 
 def test_undelivered_events_survive_a_restart() -> None:
-    dead_port = bind_socket("127.0.0.1", 0)
+    # Bound but not listening, for the whole test: connections are refused and no one else gets the port.
+    dead_port = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    dead_port.bind(("127.0.0.1", 0))
     down_url = f"http://127.0.0.1:{dead_port.getsockname()[1]}/hook"
-    dead_port.close()  # nothing listens there: every attempt fails
-    with running_server(webhook_url=down_url, webhook_secret=SECRET, webhook_retry_scale=0.2) as server:
+    with (
+        dead_port,
+        running_server(webhook_url=down_url, webhook_secret=SECRET, webhook_retry_scale=0.2) as server,
+    ):
         with client_for(server) as http:
             export_id = create(http, SPREADSHEET_QUESTIONNAIRE_ID, "csv")["id"]
             wait_until_done(http, export_id)
@@ -211,13 +216,11 @@ def test_slow_receiver_does_not_block_the_api() -> None:
         client_for(server) as http,
     ):
         export_id = create(http, SPREADSHEET_QUESTIONNAIRE_ID, "csv")["id"]
-        for _ in range(500):
-            if hook.deliveries:
-                break
-            time.sleep(0.005)
+        hook.wait_for_any()
         assert hook.deliveries  # a delivery is now stuck in the receiver, which answers only when released
         assert http.get(f"{EXPORTS}/{export_id}").status_code == 200
-        assert http.post(EXPORTS, json={"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"})
+        created = http.post(EXPORTS, json={"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"})
+        assert created.status_code == 202, created.text
         assert hook.in_flight == 1  # both answers came while the delivery was still held by the receiver
         hook.release.set()
         assert httpx.get(server.origin + "/").status_code == 404
