@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from questionnaire_exports_client.redact import Redactor
+
 from . import generation, machine, parsing, pipeline, server_load, validation, waiting
 from .scale import FULL, QUICK, Scale
 from .table import Row, not_run, render, to_json
@@ -33,7 +35,7 @@ PARTS: dict[str, tuple[tuple[str, ...], Runner]] = {
 
 
 def _why(exc: BaseException, token: str) -> str:
-    text = f"{type(exc).__name__}: {exc}".replace(token, "REDACTED").splitlines()
+    text = Redactor([token]).text(f"{type(exc).__name__}: {exc}").splitlines()
     first = text[0] if text else type(exc).__name__
     return first if len(first) <= 160 else first[:157] + "..."
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+from questionnaire_exports_client.redact import Redactor
 
 import contract
 from conformance.config import RunConfig
 from conformance.context import Context
 from conformance.model import Tally
-from conformance.redact import Redactor
 from conformance.transport import Sent, Target
 from reference_server import seed
 

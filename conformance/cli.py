@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor
+
 from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
-from .redact import SAFE_SECRET_LENGTH, Redactor
 
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
 DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"

@@ -6,8 +6,9 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from questionnaire_exports_client.redact import Redactor
+
 from .model import Report
-from .redact import Redactor
 
 
 def progress_printer(redactor: Redactor, stream: TextIO | None = None) -> Callable[[str], None]:

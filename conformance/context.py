@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from questionnaire_exports_client.redact import Redactor
+
 import contract
 from contract import discriminator
 
 from . import check_client, check_schema, check_time
 from .config import RunConfig
 from .model import Tally
-from .redact import Redactor
 from .rules import CLIENT, ERRORS_AUTH, SCHEMA, TIME
 from .transport import Sent, Target
 

@@ -7,8 +7,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from questionnaire_exports_client.redact import Redactor
+
 from .model import Report
-from .redact import Redactor
 from .report_json import suite_version
 
 _CSS = (

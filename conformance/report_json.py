@@ -7,8 +7,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from questionnaire_exports_client.redact import Redactor
+
 from .model import Report
-from .redact import Redactor
 
 
 def suite_version() -> str:

@@ -6,8 +6,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from questionnaire_exports_client.redact import Redactor
+
 from .model import Finding, Report
-from .redact import Redactor
 from .rules import Outcome
 
 

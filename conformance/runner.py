@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from questionnaire_exports_client.redact import Redactor
+
 import contract
 
 from . import coverage, errors_auth, lifecycle, preflight, st_engine
 from .config import RunConfig
 from .context import Context, Progress
 from .model import Report, Tally
-from .redact import Redactor
 from .rules import SCHEMA
 from .transport import (
     AnswerTimedOut,

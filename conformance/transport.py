@@ -17,13 +17,13 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from questionnaire_exports_client.redact import Redactor
 
 import contract
 
 from .bounded_http import NOT_SENT_ERRORS, Fetched, bounded_client, failure_kind, fetch
 from .config import RunConfig
 from .model import BODY_EXCERPT, Exchange, Tally
-from .redact import Redactor
 from .rules import SCHEMA
 
 Auth = Literal["token", "none", "wrong"]

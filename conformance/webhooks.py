@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from questionnaire_exports_client.redact import Redactor
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +30,6 @@ from . import check_schema
 from .check_time import parse_timestamp
 from .config import RunConfig
 from .model import Tally
-from .redact import Redactor
 from .rules import WEBHOOKS
 from .transport import StopRun, Target
 

@@ -12,8 +12,8 @@ import json
 import logging
 import time
 from email.utils import format_datetime
-from urllib.parse import parse_qsl, urlencode
 
+from questionnaire_exports_client.redact import redact_query
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
@@ -21,18 +21,6 @@ from .problems import problem
 
 logger = logging.getLogger("reference_server.access")
 error_logger = logging.getLogger("reference_server.errors")
-
-#: Query parameters whose values are secret and must never be logged.
-SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token"})
-REDACTED = "REDACTED"
-
-
-def redact_query(query: str) -> str:
-    """The query string with secret parameter values replaced by ``REDACTED``."""
-    if not query:
-        return ""
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, REDACTED if k.lower() in SECRET_QUERY_PARAMS else v) for k, v in pairs])
 
 
 class AccessLogMiddleware:

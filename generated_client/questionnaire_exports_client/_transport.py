@@ -13,6 +13,7 @@ import ssl
 import httpx
 
 from .errors import TransportError
+from .redact import REDACTED
 
 _DNS_WORDS = (
     "name or service not known",
@@ -82,7 +83,7 @@ def failure(operation: str, exc: httpx.HTTPError, base_url: str, token: str | No
     """The ``TransportError`` for ``exc``; its message never contains ``token``."""
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if token:
-        detail = detail.replace(token, "<redacted>")
+        detail = detail.replace(token, REDACTED)
     if len(detail) > 300:
         detail = detail[:297] + "..."
     return TransportError(operation, kind_of(exc), _host(exc, base_url), detail)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .errors import ResponseValidationError
+from .redact import REDACTED
 
 T = TypeVar("T")
 
@@ -336,7 +337,7 @@ def _show(value: object) -> str:
     """A short, safe rendering of a value for a message: query strings (pre-signed links) are never shown."""
     if isinstance(value, str):
         if "?" in value:
-            value = value.split("?", 1)[0] + "?<redacted>"
+            value = value.split("?", 1)[0] + "?" + REDACTED
         text = value if len(value) <= 60 else value[:57] + "..."
         if not _is_text(text):  # a message must be printable on any UTF-8 stream
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")

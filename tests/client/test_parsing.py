@@ -168,7 +168,7 @@ def _matrix() -> Iterator[tuple[str, Any, str, str | None]]:
                     )
     pattern = contract.component_schema("ExportCompleted")["properties"]["downloadUrl"]
     for url, shown, problem in (
-        ("/exports/1.csv?signature=abc", "'/exports/1.csv?<redacted>'", "be an absolute URI"),
+        ("/exports/1.csv?signature=abc", "'/exports/1.csv?REDACTED'", "be an absolute URI"),
         ("exports.csv", "'exports.csv'", "be an absolute URI"),
         ("https://", "'https://'", "be an absolute URI with a host"),
         ("https://host/a b", "'https://host/a b'", "be an absolute URI"),

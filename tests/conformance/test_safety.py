@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from questionnaire_exports_client.redact import Redactor
 
 from conformance.bounded_http import failure_kind
 from conformance.check_schema import validate_body
 from conformance.model import Tally
-from conformance.redact import Redactor
 from conformance.rules import WEBHOOK_RULE
 from conformance.webhooks import WebhookChecker, listening
 from contract import component_schema

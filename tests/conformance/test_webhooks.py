@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from questionnaire_exports_client.redact import Redactor
 
 from conformance.cli import run_cli
 from conformance.model import Tally
-from conformance.redact import Redactor
 from conformance.rules import WEBHOOK_RULE
 from conformance.webhooks import WebhookChecker, listening
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from questionnaire_exports_client.redact import redact_query
 
 from reference_server import signing
-from reference_server.access_log import redact_query
 from reference_server.clock import ManualClock, format_timestamp, from_millis, to_millis
 from reference_server.config import RateLimit
 from reference_server.ratelimit import RateLimiter

@@ -5,6 +5,7 @@ never writes them), so vendoring the one package folder brings them along. They 
 the standard library.
 """
 
+from ..redact import redact_url
 from ._calls import IDEMPOTENT_RETRY_KINDS, UNSENT_RETRY_KINDS
 from .backoff import MAX_RETRY_AFTER, Backoff, parse_retry_after
 from .download import EXPIRED_LINK_STATUSES, download_export, download_export_async
@@ -17,7 +18,6 @@ from .errors import (
     WebhookRejection,
     WebhookVerificationError,
 )
-from .redact import redact_url
 from .waiting import (
     CREATE_RETRY_STATUSES,
     POLL_RETRY_STATUSES,

@@ -17,8 +17,9 @@ import httpx
 from .._transport import kind_of
 from ..client import AuthenticatedClient
 from ..models import ExportCompleted, ExportFailed
+from ..redact import redact_url, scrub
 from .errors import DownloadError
-from .redact import hidden_from_logs, redact_url, scrub
+from .redact import hidden_from_logs
 from .waiting import wait_for_export, wait_for_export_async
 
 #: Storage statuses that mean "this link no longer works" (S3 and GCS answer 403 for an expired signature).

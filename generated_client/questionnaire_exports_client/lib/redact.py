@@ -1,4 +1,4 @@
-"""Keeping pre-signed URLs' signatures out of messages and logs."""
+"""Keeping pre-signed URLs' signatures out of httpx's request log (what to hide: ``..redact``)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,10 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-_HIDDEN = "…"
-
-
-def redact_url(url: str) -> str:
-    """``url`` without user info, query string or fragment (a pre-signed URL's query is its credential)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    query = _HIDDEN if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def scrub(text: str, url: str) -> str:
-    """``text`` with the query string, fragment and user info of ``url`` replaced by an ellipsis."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return text
-    for secret in (parts.query, parts.fragment, parts.password or "", parts.username or ""):
-        if secret:
-            text = text.replace(secret, _HIDDEN)
-    return text
+from ..redact import redact_url
 
 
 class _ActiveUrlFilter(logging.Filter):
