@@ -11,6 +11,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,23 @@ def embedded_server() -> Iterator[Embedded]:
             document_questionnaire_id=str(getattr(seed, "DOCUMENT_QUESTIONNAIRE_ID", "")) or None,
             failing_questionnaire_id=str(getattr(seed, "FAILING_QUESTIONNAIRE_ID", "")) or None,
         )
+
+
+@contextlib.contextmanager
+def serving(app: Any, host: str, port: int) -> Iterator[int]:
+    """Serve an ASGI ``app`` of the suite's own (the webhook listener) on ``host:port`` (``0``: a free port) in
+    a thread; yields the bound port. The one thread-serving helper is the reference server's
+    (``reference_server.serving.serve_in_thread``: port read from the real socket, startup awaited, bounded
+    stop, the guarded protocol against slow or oversized request heads); this module is the suite's one
+    gateway to that package. Raises ``OSError`` when the address cannot be served."""
+    from reference_server.serving import serve_in_thread
+
+    try:
+        served = serve_in_thread(app, host=host, port=port, name="conformance-webhooks")
+    except RuntimeError as exc:
+        raise OSError(f"cannot listen on {host}:{port} ({exc})") from exc
+    with _quiet("uvicorn.error"), served:
+        yield served.port
 
 
 @contextlib.contextmanager

@@ -10,12 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from questionnaire_exports_client.redact import Redactor
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
@@ -26,7 +24,7 @@ from starlette.routing import Route
 import contract
 from contract import component_schema, status_variants, webhook_event_schemas
 
-from . import check_schema
+from . import check_schema, embedded
 from .check_time import parse_timestamp
 from .config import RunConfig
 from .model import Tally
@@ -225,8 +223,6 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 class Listener:
     url: str
     checker: WebhookChecker
-    server: uvicorn.Server
-    thread: threading.Thread
 
     def wait(self, max_events: int, timeout: float) -> None:
         """Until ``max_events`` deliveries are fully checked, or ``timeout`` seconds pass."""
@@ -248,21 +244,8 @@ def listening(
         return Response(status_code=status)
 
     app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise OSError(f"cannot listen on {host}:{port}")
-        time.sleep(0.01)
-    bound = int(server.servers[0].sockets[0].getsockname()[1])
-    try:
-        yield Listener(url=f"http://{host}:{bound}/", checker=checker, server=server, thread=thread)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with embedded.serving(app, host, port) as bound:
+        yield Listener(url=f"http://{host}:{bound}/", checker=checker)
 
 
 def split_listen(value: str) -> tuple[str, int]:

@@ -148,3 +148,37 @@ def test_cli_end_to_end_with_reference_server_webhooks() -> None:
     code, output = result["code"], out.getvalue()
     assert code == 0, output
     assert secret not in output and token not in output
+
+
+def test_listener_on_a_taken_port_cannot_run() -> None:
+    """The listener serves through the reference server's one thread-serving helper; a port already in use
+    is "could not run" (exit 2), one line, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        out = io.StringIO()
+        secret = "whsec_" + base64.b64encode(b"listener-secret-0123456789abcdef").decode()
+        argv = ["webhooks", "--listen", f"127.0.0.1:{port}", "--max-events", "1", "--timeout", "1"]
+        code = run_cli(argv, env={"CONFORMANCE_WEBHOOK_SECRET": secret}, out=out)
+    assert code == 2, out.getvalue()
+    assert out.getvalue().splitlines()[-1].startswith("conformance: cannot run:"), out.getvalue()
+    assert "Traceback" not in out.getvalue()
+
+
+def test_listener_closes_a_request_head_that_never_ends() -> None:
+    """A hostile sender trickling one header forever is cut off (the guarded protocol's 16 KiB head limit)."""
+    checker = WebhookChecker(
+        secret="whsec_" + base64.b64encode(b"listener-secret-0123456789abcdef").decode(),
+        tally=Tally(rules=(WEBHOOK_RULE,)),
+        redactor=Redactor([]),
+        base_url=None,
+        token="",
+    )
+    with listening("127.0.0.1", 0, checker) as listener:
+        port = int(listener.url.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000)
+            answer = conn.recv(4096)
+    checker.close()
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
