@@ -68,22 +68,44 @@ class ResponseValidationError(QuestionnaireExportsError):
         field: the offending field (``expiresAt``, ``export.reason``), or ``None`` for the body as a whole.
         status_code: the HTTP status code, or ``None`` when raised by ``from_dict`` directly.
         content: the raw response body (empty when raised by ``from_dict`` directly).
+        operation, host: where the body came from, when a helper (``lib``) raised it; else ``None``.
     """
 
     def __init__(
-        self, reason: str, *, field: str | None = None, status_code: int | None = None, content: bytes = b""
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        status_code: int | None = None,
+        content: bytes = b"",
+        operation: str | None = None,
+        host: str | None = None,
     ) -> None:
         self.reason = reason
         self.field = field
         self.status_code = status_code
         self.content = content
+        self.operation = operation
+        self.host = host
+        where = f"{operation} on {host}: " if operation is not None else ""
         prefix = f"HTTP {status_code}: " if status_code is not None else ""
-        super().__init__(f"{prefix}{reason}")
+        super().__init__(f"{where}{prefix}{reason}")
 
     def with_response(self, status_code: int, content: bytes) -> ResponseValidationError:
         """The same error, with the HTTP status code and raw body of the response it came from."""
         return ResponseValidationError(
             self.reason, field=self.field, status_code=status_code, content=content
+        )
+
+    def with_origin(self, operation: str, host: str) -> ResponseValidationError:
+        """The same error, its message naming the operation and host it came from (as the helpers raise it)."""
+        return ResponseValidationError(
+            self.reason,
+            field=self.field,
+            status_code=self.status_code,
+            content=self.content,
+            operation=operation,
+            host=host,
         )
 
 

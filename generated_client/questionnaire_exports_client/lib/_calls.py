@@ -59,9 +59,7 @@ def _invalid(
     # A proxy's 429 or 503 may carry a body that is no RFC 9457 problem: still a reason to retry.
     if exc.status_code is not None and exc.status_code in retry_statuses:
         return Transient(f"HTTP {exc.status_code}", status_code=exc.status_code)
-    # The message stays the client's own (the conformance suite quotes it); the note says where it came from.
-    exc.add_note(f"in {operation} on {host}")
-    raise exc
+    raise exc.with_origin(operation, host) from None
 
 
 def _transport(exc: TransportError, retry_kinds: Collection[str]) -> Transient:
