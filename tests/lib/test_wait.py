@@ -309,7 +309,9 @@ def test_rejected_body_ends_the_wait_at_once(api: ScriptedApi, fake_time: FakeTi
         wait(api, fake_time, timeout=300)
     assert caught.value.field == "downloadUrl" and caught.value.status_code == 200
     assert (caught.value.operation, caught.value.host) == ("getQuestionnaireExport", "api.test")
-    assert str(caught.value).startswith("getQuestionnaireExport on api.test: HTTP 200: status=completed: field downloadUrl")
+    assert str(caught.value).startswith(
+        "getQuestionnaireExport on api.test: HTTP 200: status=completed: field downloadUrl"
+    )
 
 
 def test_async_wait_fails_fast_too(api: ScriptedApi, fake_time: FakeTime) -> None:
