@@ -120,3 +120,37 @@ class WebhookVerificationError(HelperError):
     def __init__(self, reason: WebhookRejection, message: str) -> None:
         self.reason: WebhookRejection = reason
         super().__init__(f"webhook rejected ({reason}): {message}")
+
+
+#: ``TokenError.error`` values of the helper's own (the token endpoint's RFC 6749 codes are passed through).
+TOKEN_ERROR_CODES = ("rate_limited", "invalid_response", "unexpected_status")
+
+
+class TokenError(HelperError):
+    """The OAuth token endpoint gave no usable token.
+
+    ``error`` is the endpoint's RFC 6749 code (``invalid_client``, ``invalid_scope``, ``invalid_request``, ...)
+    or one of ``TOKEN_ERROR_CODES``: ``rate_limited`` (429/503 not waited out within the deadline; see
+    ``retry_after``), ``invalid_response`` (a 200 that is not a bearer token) or ``unexpected_status``.
+    ``status_code`` is the HTTP status, ``host`` the token endpoint's host, ``description`` the endpoint's
+    ``error_description`` (or what was wrong with the answer). Never carries the secret or a token.
+    """
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        host: str,
+        status_code: int | None = None,
+        description: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.error = error
+        self.host = host
+        self.status_code = status_code
+        self.description = description
+        self.retry_after = retry_after
+        status = f": HTTP {status_code}" if status_code is not None else ""
+        tail = f": {description}" if description else ""
+        wait = f" (Retry-After {retry_after:.0f}s)" if retry_after is not None else ""
+        super().__init__(f"oauthToken on {host}{status}: {error}{tail}{wait}")
