@@ -391,3 +391,58 @@ def test_token_url_must_be_https(url: str) -> None:
     with pytest.raises(ValueError) as info:
         ClientCredentials(CLIENT_ID, SECRET, token_url=url)
     assert SECRET not in str(info.value)
+
+
+def test_loopback_token_endpoint_and_api() -> None:
+    """A tiny real HTTP server on 127.0.0.1: token endpoint and API, 8 threads, one token."""
+    import http.server
+
+    vendor = FakeVendor()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = httpx.Request(
+                self.command,
+                f"http://127.0.0.1{self.path}",
+                headers=dict(self.headers.items()),
+                content=self.rfile.read(length),
+            )
+            response = vendor.handler(request)
+            self.send_response(response.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        auth = ClientCredentials(
+            CLIENT_ID, SECRET, token_url=f"{base}/oauth/token", clock=vendor.clock, timeout=5
+        )
+        with Client(base_url=f"{base}/v1", timeout=httpx.Timeout(5), httpx_args={"auth": auth}) as client:
+            api = client.get_httpx_client()
+            statuses: list[int] = []
+            workers = [
+                threading.Thread(target=lambda: statuses.extend(api.get("/x").status_code for _ in range(5)))
+                for _ in range(8)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=10)
+            vendor.revoke()
+            statuses.append(api.get("/x").status_code)
+        assert statuses == [200] * 41
+        assert vendor.minted == 2 and vendor.api_401 == 1
+    finally:
+        server.shutdown()
+        server.server_close()
