@@ -44,6 +44,8 @@ API_PREFIX = "/v1"
 EXPORTS_PATH = API_PREFIX + "/customer-trust/questionnaires/exports"
 FILES_PREFIX = "/files"
 _JSON_MEDIA_TYPES = ("application/json",)
+#: How long each shutdown step may take before it is left behind.
+_SHUTDOWN_STEP_S = 5.0
 
 
 class Runtime:
@@ -90,12 +92,23 @@ class Runtime:
         return self.worker
 
     async def shutdown(self) -> None:
-        """Stop jobs (they stay pending and resume on the next start), stop deliveries, close the db."""
-        if self.worker is not None:
-            await self.worker.stop()
+        """Stop deliveries and jobs (jobs stay pending and resume on the next start), close the db.
+
+        Bounded (``_SHUTDOWN_STEP_S``): the tasks are cancelled and waited for with ``asyncio.wait``, which
+        does not wait past its timeout for a task that ignores its cancellation, so a stop always ends.
+        """
+        tasks: list[asyncio.Task[None]] = []
         if self._dispatch_task is not None:
             self._dispatch_task.cancel()
-            await asyncio.gather(self._dispatch_task, return_exceptions=True)
+            tasks.append(self._dispatch_task)
+        if self.worker is not None:
+            tasks += self.worker.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=_SHUTDOWN_STEP_S)
+            if pending:
+                logger.warning(
+                    "shutdown: %d task(s) did not stop within %g s", len(pending), _SHUTDOWN_STEP_S
+                )
         self.store.close()
 
 

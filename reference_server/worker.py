@@ -64,12 +64,16 @@ class ExportWorker:
     def _forget(self, export_id: str, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(export_id, None)
 
-    async def stop(self) -> None:
-        """Cancel in-flight jobs; they stay ``pending`` in the database and resume on the next start."""
+    def cancel(self) -> list[asyncio.Task[None]]:
+        """Cancel in-flight jobs (they stay ``pending`` in the database); returns their tasks to wait for."""
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        return tasks
+
+    async def stop(self) -> None:
+        """Cancel in-flight jobs and wait for them; they resume on the next start."""
+        await asyncio.gather(*self.cancel(), return_exceptions=True)
 
     @property
     def in_flight(self) -> int:

@@ -81,3 +81,40 @@ def test_served_media_types_are_ones_the_spec_allows() -> None:
     assert exporter.XLSX_MEDIA_TYPE in allowed["original"]
     assert exporter.DOCX_MEDIA_TYPE in allowed["original"]
     assert exporter.DOCX_MEDIA_TYPE != exporter.XLSX_MEDIA_TYPE
+
+
+def test_shutdown_is_bounded_when_a_task_ignores_cancellation(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stop must end even if an export job swallows its cancellation (the server never hangs on exit)."""
+    import asyncio
+
+    from reference_server import app as server_app
+    from reference_server.config import ServerConfig
+
+    monkeypatch.setattr(server_app, "_SHUTDOWN_STEP_S", 0.05)
+
+    async def scenario() -> bool:
+        runtime = server_app.Runtime(ServerConfig(tokens=("t",), in_memory=True))
+        worker = runtime.ensure_started()
+        release = asyncio.Event()
+
+        async def stubborn() -> None:
+            while not release.is_set():
+                try:
+                    await release.wait()
+                except asyncio.CancelledError:
+                    continue  # ignores cancellation until released
+
+        task = asyncio.create_task(stubborn())
+        worker._tasks["stubborn"] = task
+        await asyncio.sleep(0)
+        await runtime.shutdown()
+        ended = task.done()
+        release.set()
+        await task
+        return ended
+
+    with caplog.at_level("WARNING", logger="reference_server.app"):
+        assert asyncio.run(scenario()) is False  # shutdown returned although the task was still running
+    assert "1 task(s) did not stop within" in caplog.text
