@@ -56,6 +56,22 @@ from ._operations import (
     timestamp_fields,
 )
 from ._refs import escape, ref_name
+from ._token import (
+    TOKEN_SPEC_PATH,
+    load_token_spec,
+    oauth_scopes,
+    oauth_token_urls,
+    token_error_codes,
+    token_header_pattern,
+    token_media_types,
+    token_operation_id,
+    token_path,
+    token_request_validator,
+    token_required_headers,
+    token_schema,
+    token_statuses,
+    token_validator,
+)
 
 __all__ = [
     "CREATE_OP",
@@ -65,6 +81,7 @@ __all__ = [
     "GET_OP",
     "REQUESTED_AT",
     "SPEC_PATH",
+    "TOKEN_SPEC_PATH",
     "Operation",
     "Variant",
     "body_schema",
@@ -88,7 +105,10 @@ __all__ = [
     "is_timestamp",
     "is_valid_fast",
     "load_spec",
+    "load_token_spec",
     "media_types",
+    "oauth_scopes",
+    "oauth_token_urls",
     "operation_for",
     "operation_path",
     "operations",
@@ -102,5 +122,15 @@ __all__ = [
     "status_variants",
     "terminal_statuses",
     "timestamp_fields",
+    "token_error_codes",
+    "token_header_pattern",
+    "token_media_types",
+    "token_operation_id",
+    "token_path",
+    "token_request_validator",
+    "token_required_headers",
+    "token_schema",
+    "token_statuses",
+    "token_validator",
     "webhook_event_schemas",
 ]
