@@ -7,6 +7,7 @@ answers to imperfect requests (no token, an unknown id, a body the spec forbids)
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,4 +86,4 @@ def careless(api: Api, transport: RecordingTransport, known_id: str) -> None:
         )
         http.get(api.base_url + contract.operation_path(contract.GET_OP, id=known_id))
         http.post(create, json={**valid, "format": "not-" + fmt}, headers=token)
-        http.post(create, content=str(valid).encode(), headers={**token, "Content-Type": "text/plain"})
+        http.post(create, content=json.dumps(valid).encode(), headers={**token, "Content-Type": "text/plain"})
