@@ -17,10 +17,11 @@ from typing import Any, NoReturn, TextIO
 
 from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor
 
-from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
+from .config import PROFILES, RunConfig, is_loopback, profile_defaults
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
+from .time_options import add_time_options
 
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
 DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"
@@ -116,13 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=100 * 1024 * 1024,
         help="bytes of a download link hashed and counted at most (never held in memory)",
     )
-    run.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
-    run.add_argument(
-        "--expiry-policy",
-        choices=EXPIRY_POLICIES,
-        default="rolling",
-        help="rolling: expiresAt = Date + 24 h on every GET; fixed: expiresAt within (Date, Date + 24 h]",
-    )
+    add_time_options(run)
     run.add_argument("--seed", type=int, default=0, help="Schemathesis seed (runs are reproducible)")
     run.add_argument(
         "--no-schemathesis",

@@ -13,11 +13,11 @@ from typing import Any, TextIO
 
 from questionnaire_exports_client.redact import Redactor
 
-from ..config import EXPIRY_POLICIES
 from ..console import progress_printer, summary
 from ..exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from ..model import Report, Tally
 from ..reports import write_reports
+from ..time_options import add_time_options
 from .capture import RunCapture
 from .har import MAX_BODY_BYTES, MAX_ENTRIES, MAX_HAR_BYTES, HarError, load_har, write_har
 from .judge import TrafficConfig, TrafficJudge
@@ -37,13 +37,7 @@ def add_parser(sub: Any) -> None:
         "har", type=Path, metavar="FILE.har", help="a HAR 1.1/1.2 file (browser, mitmproxy, ...)"
     )
     check.add_argument("--base-url", help="API base ending in /v1 (default: inferred from the spec's paths)")
-    check.add_argument(
-        "--expiry-policy",
-        choices=EXPIRY_POLICIES,
-        default="rolling",
-        help="rolling: expiresAt = Date + 24 h on every GET; fixed: expiresAt within (Date, Date + 24 h]",
-    )
-    check.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
+    add_time_options(check)
     check.add_argument("--max-har-bytes", type=int, default=MAX_HAR_BYTES, help="larger files are refused")
     check.add_argument(
         "--max-entries", type=int, default=MAX_ENTRIES, help="files with more entries are refused"

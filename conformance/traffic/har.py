@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -193,13 +194,16 @@ def load_har(
 ) -> HarLog:
     """Read a HAR file within the limits; raises `HarError` (one line) when it is no usable HAR log."""
     name = path.name
+    too_big = HarError(f"{name} is larger than {max_bytes} bytes (--max-har-bytes); not read")
     try:
         with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+            if os.fstat(handle.fileno()).st_size > max_bytes:  # refused before a byte is read
+                raise too_big
+            raw = handle.read(max_bytes + 1)  # a pipe or a growing file: read no more than the cap
     except OSError as exc:
         raise HarError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from exc
     if len(raw) > max_bytes:
-        raise HarError(f"{name} is larger than {max_bytes} bytes (--max-har-bytes); not read")
+        raise too_big
     try:
         data = json.loads(raw)
     except RecursionError as exc:
