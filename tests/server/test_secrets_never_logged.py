@@ -78,4 +78,5 @@ def test_cli_errors_do_not_echo_secrets() -> None:
     )
     assert result.returncode == 2
     assert "webhook secret" in result.stderr
-    assert "SECRET" not in result.stderr + result.stdout
+    # The secret's own text, not the bare word: the usage line shows ``--oauth-client ID:SECRET``.
+    assert "SECRET*" not in result.stderr + result.stdout
