@@ -26,10 +26,11 @@ class Traffic:
 
     base: str = BASE
     entries: list[Recorded] = field(default_factory=list)
+    offset: float = 0.0  # seconds added to every later entry's time
 
     @property
     def now(self) -> datetime:
-        return START + timedelta(seconds=len(self.entries))
+        return START + timedelta(seconds=len(self.entries) + self.offset)
 
     def add(
         self,

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from questionnaire_exports_client.redact import Redactor
 
+import contract
 from conformance.traffic.har import CREATOR, load_har, read_har, write_har
 from conformance.traffic.recorded import Recorded
 
@@ -208,7 +209,8 @@ def test_a_schemathesis_har_of_the_coverage_phase_conforms(reference: Api, tmp_p
 def _schemathesis(api: Api, path: Path, phases: str) -> None:
     """`schemathesis run ... --report har` against the reference server, bounded (a subprocess: in-process,
     pytest rewrites every Schemathesis module it imports, which costs more than a fresh interpreter)."""
-    spec = Path(__file__).resolve().parents[2] / "openapi.yaml"
+    spec = path.with_name("openapi.json")  # the spec as `contract` gives it, for a tool that wants a file
+    spec.write_text(json.dumps(contract.spec_document()), encoding="utf-8")
     argv = [
         *(sys.executable, "-m", "schemathesis.cli", "run", str(spec), "-u", api.base_url),
         *(

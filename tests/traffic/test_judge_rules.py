@@ -12,6 +12,7 @@ from questionnaire_exports_client.redact import Redactor
 import contract
 from conformance.model import Report
 from conformance.traffic.judge import TrafficConfig, TrafficJudge, locate
+from conformance.traffic.recorded import Recorded
 
 from .entries import BASE, TOKEN, Traffic, export, iso
 
@@ -256,8 +257,12 @@ def test_observe_is_thread_safe_and_agrees_with_one_thread() -> None:
     serial, _ = judge(traffic)
     lines: list[str] = []
     parallel = TrafficJudge(TrafficConfig(), Redactor(), lines.append)
-    chunks = [traffic.entries[i::4] for i in range(4)]
-    threads = [threading.Thread(target=lambda c=c: [parallel.observe(r) for r in c]) for c in chunks]
+
+    def feed(chunk: list[Recorded]) -> None:
+        for recorded in chunk:
+            parallel.observe(recorded)
+
+    threads = [threading.Thread(target=feed, args=(traffic.entries[i::4],)) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
