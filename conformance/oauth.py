@@ -208,15 +208,15 @@ class MintedTokens:
         return True
 
     def _accept(self, sent: Sent, sent_at: float) -> Minted:
-        if sent.status != 200 or sent.cut:
-            raise _Refused(self.refusal(sent))
         body = sent.json()
-        token = body.get("access_token") if isinstance(body, dict) else None
+        if sent.status != 200 or sent.cut or not isinstance(body, dict):
+            raise _Refused(self.refusal(sent))
+        token = body.get("access_token")
         if not isinstance(token, str) or not is_header_token(token):
             raise _Refused(
                 "the token endpoint answered 200 without a usable access_token (see the errors-auth findings)"
             )
-        lifetime = body.get("expires_in") if isinstance(body, dict) else None
+        lifetime = body.get("expires_in")
         usable = (
             isinstance(lifetime, int)
             and not isinstance(lifetime, bool)

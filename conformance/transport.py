@@ -403,7 +403,7 @@ class Target:
             if content
             else None,
             status=response.status_code,
-            content_type=red.text(ctype) if ctype else None,
+            content_type=response.headers.get("content-type"),
             body=shown,
         )
         sent = Sent(
