@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-#: Seconds the embedded server's tokens last with client credentials: short enough for the expired-token
-#: check to wait one out, long enough that a run refreshes only a few times.
-EMBEDDED_TOKEN_LIFETIME = 5.0
+#: Seconds the embedded server's tokens last with client credentials: short, so the expired-token check
+#: waits at most this plus `--clock-skew` at the end of the run (a run refreshes a few times meanwhile).
+EMBEDDED_TOKEN_LIFETIME = 2.0
 #: Token requests an embedded run may send (the vendor's 5 a minute do not apply to this server).
 EMBEDDED_TOKEN_REQUESTS = 30
 

@@ -67,7 +67,7 @@ def _steps(ctx: Context, tokens: MintedTokens | None) -> bool:
         if config.schemathesis:
             allotment = (
                 int(target.remaining() * config.st_share) if config.profile == "quick" else target.remaining()
-            )
+            ) - oauth_checks.requests_after_schemathesis(tokens)
             progress(f"schemathesis ({', '.join(config.st_phases)}; up to {allotment} requests)")
             st_engine.run_schemathesis(ctx, allotment)
         if tokens is not None:
