@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from questionnaire_exports_client.lib import MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES, parse_retry_after
@@ -34,8 +34,20 @@ from .transport import CannotRun, Sent, TargetUnreachable, TokenUnavailable
 
 #: Attempts of one mint while the endpoint answers 429 (each one counts against the run's cap).
 MINT_ATTEMPTS = 3
-#: What to do about a refusal, by RFC 6749 code (the codes are `contract.token_error_codes()`'s).
-_HINTS = {"invalid_scope": "check --scope", "unauthorized_client": "may this application use the grant?"}
+
+
+def token_error_code(name: str) -> str:
+    """An RFC 6749 error code the token document lists (fails at import when the document drops it)."""
+    if name not in contract.token_error_codes():
+        raise LookupError(f"oauth-token.yaml does not list the error code {name!r}")
+    return name
+
+
+#: What to do about a refusal, by RFC 6749 code.
+_HINTS = {
+    token_error_code("invalid_scope"): "check --scope",
+    token_error_code("unauthorized_client"): "may this application use the client-credentials grant?",
+}
 _RAW_TOKEN = re.compile(r'"access_token"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _RATE_LIMITED = 429
 
@@ -46,7 +58,7 @@ class _Refused(Exception):
 
 @dataclass(frozen=True)
 class Minted:
-    token: str
+    token: str = field(repr=False)
     lifetime: int | None  # `expires_in` when usable
     sent_at: float  # source clock, before the request: refresh is reckoned from here
     received_at: float  # source clock, after the answer: expiry is waited out from here
@@ -210,7 +222,7 @@ class MintedTokens:
     def _accept(self, sent: Sent, sent_at: float) -> Minted:
         body = sent.json()
         if sent.status != 200 or sent.cut or not isinstance(body, dict):
-            raise _Refused(self.refusal(sent))
+            raise _Refused(self._refusal(sent))
         token = body.get("access_token")
         if not isinstance(token, str) or not is_header_token(token):
             raise _Refused(
@@ -231,7 +243,7 @@ class MintedTokens:
             self.minted = minted
             return minted
 
-    def refusal(self, sent: Sent) -> str:
+    def _refusal(self, sent: Sent) -> str:
         """Why an answer gave no token, in one line with what to check."""
         status = sent.status
         url = self.oauth.token_url

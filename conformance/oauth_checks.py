@@ -14,19 +14,11 @@ import contract
 
 from .context import Context
 from .errors_auth import expect_error
-from .oauth import MintedTokens, label
+from .oauth import MintedTokens, label, token_error_code
 from .rules import ERRORS_AUTH
 
-
-def _code(name: str) -> str:
-    """An RFC 6749 error code the token document lists (fails at import when the document drops it)."""
-    if name not in contract.token_error_codes():
-        raise LookupError(f"oauth-token.yaml does not list the error code {name!r}")
-    return name
-
-
 #: The code for an unknown client or a wrong secret.
-INVALID_CLIENT = _code("invalid_client")
+INVALID_CLIENT = token_error_code("invalid_client")
 #: API requests the expired-token check sends after Schemathesis (kept out of its allotment).
 EXPIRED_CHECK_REQUESTS = 1
 

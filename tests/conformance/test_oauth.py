@@ -127,6 +127,13 @@ def test_one_variable_of_the_pair_is_bad_usage(env: dict[str, str], missing: str
     _no_secret([output, *files])
 
 
+def test_credentials_that_do_not_fit_the_token_request_are_bad_usage(tmp_path: Path) -> None:
+    env = {**ENV, "CONFORMANCE_CLIENT_ID": "x" * 300}
+    code, output, _, files, _ = _run(None, tmp_path, env=env, base="http://127.0.0.1:9/v1")
+    last = _exit_2(code, output, files)
+    assert "CONFORMANCE_CLIENT_ID does not fit oauth-token.yaml's token request (maxLength)" in last
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [("ftp://127.0.0.1/oauth/token", "http(s)"), ("http://auth.example.com/oauth/token", "https")],
@@ -190,9 +197,9 @@ def test_hostile_token_endpoint_is_exit_2_within_the_request_timeout(mode: str, 
     with hostile_server(mode) as server:
         url = server.base_url.removesuffix("/v1") + "/oauth/token"
         started = time.monotonic()
-        extra = ("--token-url", url, "--request-timeout", "1")
+        extra = ("--token-url", url, "--request-timeout", "0.5")
         code, output, _, files, _ = _run(None, tmp_path, *extra, base="http://127.0.0.1:9/v1")
-        assert time.monotonic() - started < 5  # a bound on behaviour: five times the request timeout
+        assert time.monotonic() - started < 5  # a bound on behaviour: ten times the request timeout
         assert server.received() == 1
     last = _exit_2(code, output, files)
     assert "token" in last

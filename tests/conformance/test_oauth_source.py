@@ -16,7 +16,7 @@ from conformance.context import Context
 from conformance.model import Tally
 from conformance.oauth import MintedTokens
 from conformance.oauth_checks import INVALID_CLIENT, expired_token
-from conformance.transport import CannotRun, Target, TokenUnavailable
+from conformance.transport import CannotRun, ReadOnlyRefused, Target, TokenUnavailable
 
 from ..lib.conftest import FakeTime
 from .fake_token import CLIENT_ID, CLIENT_SECRET, RunningTokens, TokenConfig, running_tokens
@@ -167,3 +167,12 @@ def test_the_expired_token_check_is_not_exercised_when_it_cannot_fit(server: Run
         r"expired-token check not exercised: tokens last 3600 s, longer than the run's remaining \d+ s deadline",
         note,
     )
+
+
+def test_a_token_request_is_allowed_under_read_only_while_api_writes_are_not(server: RunningTokens) -> None:
+    source = _source(server)
+    source.target.config.read_only = True
+    source.tokens.start()  # POST /oauth/token: to the token endpoint, not the API
+    assert server.state.requests == 1
+    with pytest.raises(ReadOnlyRefused):
+        source.target.api("lifecycle", "POST", contract.operations()[contract.CREATE_OP].path, json_body={})
