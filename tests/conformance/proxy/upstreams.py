@@ -89,8 +89,9 @@ def _read_request(conn: socket.socket) -> Seen | None:
 
 
 @contextlib.contextmanager
-def raw_upstream(respond: Respond) -> Iterator[RawUpstream]:
-    """Serve ``respond`` on 127.0.0.1 (free port), one request per connection, until the block ends."""
+def raw_upstream(respond: Respond, read_first: bool = True) -> Iterator[RawUpstream]:
+    """Serve ``respond`` on 127.0.0.1 (free port), one request per connection, until the block ends;
+    without ``read_first`` it answers as soon as a connection opens (a TLS handshake has no HTTP head)."""
     state = RawUpstream(respond)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -103,7 +104,7 @@ def raw_upstream(respond: Respond) -> Iterator[RawUpstream]:
         with conn:
             conn.settimeout(PATIENCE)
             try:
-                seen = _read_request(conn)
+                seen = _read_request(conn) if read_first else Seen(b"", b"")
                 if seen is not None:
                     state.seen.append(seen)
                     state.respond(seen, conn)
