@@ -15,7 +15,8 @@ import httpx
 import pytest
 from questionnaire_exports_client import AuthenticatedClient
 from questionnaire_exports_client.lib import Backoff, create_and_wait, download_export
-from questionnaire_exports_client.models import ExportCompleted, ExportFormat
+from questionnaire_exports_client.models import ExportCompleted
+from questionnaire_exports_client.models.export_format import check_export_format
 from questionnaire_exports_client.redact import Redactor
 
 from conformance import embedded
@@ -63,7 +64,7 @@ def test_helpers_through_the_proxy_download_byte_identical_files(
 ) -> None:
     with through.client() as client:
         export = create_and_wait(
-            client, questionnaire, format_=ExportFormat(format_), timeout=PATIENCE, backoff=QUICK
+            client, questionnaire, format_=check_export_format(format_), timeout=PATIENCE, backoff=QUICK
         )
         assert isinstance(export, ExportCompleted)
         link = urlsplit(export.download_url)
