@@ -21,6 +21,7 @@ from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_d
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
+from .proxy_cli import add_proxy_parser, command_proxy
 
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
 DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=_positive(int), default=1024 * 1024, help="larger deliveries answer 413"
     )
     hooks.add_argument("--report-json", type=Path, help="write the JSON report")
+    add_proxy_parser(sub, _positive)
     return parser
 
 
@@ -353,6 +355,8 @@ def run_cli(
         args = build_parser().parse_args(argv)
         if args.command == "webhooks":
             return command_webhooks(args, env, out)
+        if args.command == "proxy":
+            return command_proxy(args, out, _write_reports)
         return command_run(args, env, out)
     except UsageError as exc:
         out.write(f"conformance: error: {exc}\n")
