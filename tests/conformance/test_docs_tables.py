@@ -81,10 +81,11 @@ def test_every_run_option_is_documented_and_every_documented_option_exists() -> 
     text = DOCS.read_text(encoding="utf-8")
     spans = re.findall(r"`([^`\n]+)`", text)
     mentioned = {option for span in spans for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", span)}
-    run, webhooks = _options("run"), _options("webhooks")
+    run, webhooks, proxy = _options("run"), _options("webhooks"), _options("proxy")
     assert run - mentioned == set(), "run options missing from docs/conformance.md"
     assert webhooks - mentioned == set(), "webhooks options missing from docs/conformance.md"
-    assert mentioned - run - webhooks == set(), "docs/conformance.md names options the CLI does not have"
+    assert proxy - mentioned == set(), "proxy options missing from docs/conformance.md"
+    assert mentioned - run - webhooks - proxy == set(), "docs/conformance.md names options the CLI does not have"
 
 
 def test_the_options_table_rows_are_run_options() -> None:

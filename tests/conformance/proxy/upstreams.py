@@ -11,13 +11,14 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from questionnaire_exports_client.redact import Redactor
 
 from conformance import embedded
 from conformance.proxy import Proxy, ProxyConfig, Upstream, quiet_aborts
-from conformance.proxy_log import ExchangeLog
+from conformance.proxy_log import ExchangeLog, Judge
+from conformance.traffic.judge import TrafficConfig, TrafficJudge
 from conformance.traffic.recorded import Recorded
 
 #: How long a test peer waits for anything (a bound, never a pace).
@@ -139,26 +140,44 @@ class FakeJudge:
         self.observed.append(recorded)
 
 
+J = TypeVar("J", bound=Judge)
+
+
 @dataclass
-class Proxied:
+class Proxied(Generic[J]):
     url: str  # http://127.0.0.1:PORT + the upstream's prefix
     log: ExchangeLog
-    judge: FakeJudge
+    judge: J
     redactor: Redactor
     lines: list[str]
 
 
 @contextlib.contextmanager
-def proxying(upstream: str, keep: bool = True, **options: Any) -> Iterator[Proxied]:
-    """The proxy app in a thread (the CLI's serving path) before ``upstream``; the log closed on exit."""
+def _serving(upstream: str, judge: J, redactor: Redactor, lines: list[str], **options: Any) -> Iterator[Proxied[J]]:
     target = Upstream.parse(upstream)
-    judge, redactor, lines = FakeJudge(), Redactor(), list[str]()
     limits = {k: options.pop(k) for k in ("max_exchanges", "max_kept_bytes") if k in options}
-    log = ExchangeLog(judge, redactor, lines.append, keep=keep, **limits)
+    log = ExchangeLog(judge, redactor, lines.append, keep=options.pop("keep", True), **limits)
     proxy = Proxy(ProxyConfig(target, **options), log)
-    with quiet_aborts(), embedded.serving(proxy, "127.0.0.1", 0) as port:
+    with quiet_aborts(), embedded.serving(proxy, "127.0.0.1", 0, name="proxy") as port:
         yield Proxied(f"http://127.0.0.1:{port}{target.prefix}", log, judge, redactor, lines)
     log.close()
+
+
+@contextlib.contextmanager
+def proxying(upstream: str, **options: Any) -> Iterator[Proxied[FakeJudge]]:
+    """The proxy app in a thread (the CLI's serving path) before ``upstream``, a fake judge behind it;
+    the log is closed (everything handed over) when the block ends."""
+    with _serving(upstream, FakeJudge(), Redactor(), [], **options) as proxied:
+        yield proxied
+
+
+@contextlib.contextmanager
+def judging(upstream: str, **options: Any) -> Iterator[Proxied[TrafficJudge]]:
+    """``proxying`` with the real judge, told the upstream's API base as the command tells it."""
+    redactor, lines = Redactor(), list[str]()
+    judge = TrafficJudge(TrafficConfig(base_url=Upstream.parse(upstream).base_url), redactor, lines.append)
+    with _serving(upstream, judge, redactor, lines, **options) as proxied:
+        yield proxied
 
 
 class LateBound:
