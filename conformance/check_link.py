@@ -13,14 +13,14 @@ import contract
 from contract import download_media_types, download_url_pattern
 
 from .check_time import parse_timestamp
-from .context import Context
+from .context import Context, Rules
 from .rules import LINK
 
 _MEDIA_TYPES = download_media_types()
 _HTTP_ONLY = re.compile(download_url_pattern())  # the spec's http(s) requirement, not a copy of it
 
 
-def check_scheme(ctx: Context, body: dict[str, Any]) -> bool:
+def check_scheme(ctx: Rules, body: dict[str, Any]) -> bool:
     """True when the link may be fetched: https, or http on loopback when the API itself is."""
     url = body.get(contract.DOWNLOAD_URL)
     if not isinstance(url, str):
@@ -75,7 +75,7 @@ def check_download(ctx: Context, body: dict[str, Any]) -> None:
         )
 
 
-def check_fresh(ctx: Context, earlier: dict[str, Any], later: dict[str, Any]) -> None:
+def check_fresh(ctx: Rules, earlier: dict[str, Any], later: dict[str, Any]) -> None:
     """A later GET must give a link valid at least as long as the previous one."""
     ctx.tally.exercise(LINK)
     before = parse_timestamp(earlier.get(contract.EXPIRES_AT))

@@ -17,11 +17,12 @@ from typing import Any, NoReturn, TextIO
 
 from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor
 
-from .config import EXPIRY_POLICIES, PROFILES, RunConfig, is_loopback, profile_defaults
+from .config import PROFILES, RunConfig, is_loopback, profile_defaults
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
 from .proxy_cli import add_proxy_parser, command_proxy
+from .time_options import add_time_options
 
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
 DEFAULT_SECRET_ENV = "CONFORMANCE_WEBHOOK_SECRET"
@@ -117,13 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=100 * 1024 * 1024,
         help="bytes of a download link hashed and counted at most (never held in memory)",
     )
-    run.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
-    run.add_argument(
-        "--expiry-policy",
-        choices=EXPIRY_POLICIES,
-        default="rolling",
-        help="rolling: expiresAt = Date + 24 h on every GET; fixed: expiresAt within (Date, Date + 24 h]",
-    )
+    add_time_options(run)
     run.add_argument("--seed", type=int, default=0, help="Schemathesis seed (runs are reproducible)")
     run.add_argument(
         "--no-schemathesis",
@@ -138,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", type=Path, help="write a JUnit XML report (one test case per rule)")
     run.add_argument("--report-json", type=Path, help="write the JSON report")
     run.add_argument("--report-html", type=Path, help="write a self-contained HTML report")
+    run.add_argument(
+        "--har-out", type=Path, help="write the run's exchanges as a redacted HAR file (for check-traffic)"
+    )
     hooks = sub.add_parser(
         "webhooks", help="receive, verify and cross-check webhook deliveries", formatter_class=fmt
     )
@@ -153,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=_positive(int), default=1024 * 1024, help="larger deliveries answer 413"
     )
     hooks.add_argument("--report-json", type=Path, help="write the JSON report")
+    from .traffic import cli as traffic_cli
+
+    traffic_cli.add_parser(sub)
     add_proxy_parser(sub, _positive)
     return parser
 
@@ -224,21 +225,11 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
 
 
 def _write_reports(args: argparse.Namespace, report: Report, redactor: Redactor, out: TextIO) -> bool:
-    from .report_html import write_html
-    from .report_json import write_json
-    from .report_junit import write_junit
+    from .reports import write_reports
 
-    try:
-        if args.report_json:
-            write_json(report, args.report_json, redactor)
-        if args.junit:
-            write_junit(report, args.junit, redactor)
-        if args.report_html:
-            write_html(report, args.report_html, redactor)
-    except OSError as exc:
-        out.write(f"conformance: cannot write report: {exc}\n")
-        return False
-    return True
+    return write_reports(
+        report, redactor, out, json_path=args.report_json, junit_path=args.junit, html_path=args.report_html
+    )
 
 
 def _error_report(args: argparse.Namespace, error: str) -> Report:
@@ -259,9 +250,12 @@ def _error_report(args: argparse.Namespace, error: str) -> Report:
 def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from .embedded import EmbeddedUnavailable
     from .runner import run_suite
+    from .traffic.capture import RunCapture
+    from .traffic.cli import write_capture
 
     redactor = Redactor([env.get(args.token_env, "")])
     progress = progress_printer(redactor, out)
+    capture: RunCapture | None = None
     try:
         with _target(args, env) as config:
             redactor.add(config.token)
@@ -270,7 +264,8 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
                     f"conformance: warning: the token is {len(config.token)} characters long, too short to "
                     "redact safely; it is hidden only where it stands alone\n"
                 )
-            report = run_suite(config, progress, redactor)
+            capture = RunCapture(config.max_body_bytes) if args.har_out else None
+            report = run_suite(config, progress, redactor, on_exchange=capture.add if capture else None)
     except UsageError as exc:
         line = f"conformance: error: {exc}"
         _write_reports(args, _error_report(args, str(exc)), redactor, out)
@@ -281,6 +276,8 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
     if report.error is None:
         out.write(redactor.text(summary(report)) + "\n")
     written = _write_reports(args, report, redactor, out)
+    if capture is not None:
+        written = write_capture(args.har_out, capture, redactor, out) and written
     if report.error is not None:
         out.write(redactor.text(f"conformance: cannot run: {report.error}") + "\n")
         return EXIT_CANNOT_RUN
@@ -355,8 +352,12 @@ def run_cli(
         args = build_parser().parse_args(argv)
         if args.command == "webhooks":
             return command_webhooks(args, env, out)
+        if args.command == "check-traffic":
+            from .traffic import cli as traffic_cli
+
+            return traffic_cli.command(args, out)
         if args.command == "proxy":
-            return command_proxy(args, out, _write_reports)
+            return command_proxy(args, out)
         return command_run(args, env, out)
     except UsageError as exc:
         out.write(f"conformance: error: {exc}\n")

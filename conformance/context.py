@@ -1,7 +1,8 @@
 """The state one run shares between rules, and `observe`, which every API answer passes through.
 
 Why a single `observe`: "every response validated" and "every 200/202 body through the client" hold only
-if no rule can bypass them.
+if no rule can bypass them. `Rules` is the part that needs no live target, so recorded and proxied traffic
+(`conformance.traffic`) is judged by the same code as `run`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from questionnaire_exports_client.redact import Redactor
 
@@ -24,15 +26,30 @@ from .transport import Sent, Target
 Progress = Callable[[str], None]
 
 
+class RuleConfig(Protocol):
+    """What the per-response and link rules read from a configuration (a run's or a traffic check's)."""
+
+    @property
+    def clock_skew(self) -> float: ...
+
+    @property
+    def expiry_policy(self) -> str: ...
+
+    @property
+    def link_lifetime_hours(self) -> float: ...
+
+    @property
+    def plain_http_loopback(self) -> bool: ...
+
+
 @dataclass
-class Context:
-    config: RunConfig
-    target: Target
+class Rules:
+    """The rules' shared state without a target: enough to judge answers someone else received."""
+
+    config: RuleConfig
     tally: Tally
     redactor: Redactor
     progress: Progress
-    exports_created: int = 0
-    created_ids: list[str] = field(default_factory=list)
 
     def fail(self, rule: str, operation_id: str, message: str, sent: Sent | None) -> None:
         operation = (
@@ -81,3 +98,13 @@ class Context:
             lifetime=timedelta(hours=config.link_lifetime_hours),
         ):
             self.fail(TIME, operation_id, message, sent)
+
+
+@dataclass
+class Context(Rules):
+    """A run's state: the rules plus the live target the suite's own steps send through."""
+
+    config: RunConfig
+    target: Target
+    exports_created: int = 0
+    created_ids: list[str] = field(default_factory=list)

@@ -11,14 +11,14 @@ from typing import Any
 import contract
 from contract import status_variants
 
-from .context import Context
+from .context import Context, Rules
 from .rules import ERRORS_AUTH, LIFECYCLE
 
 #: Documented statuses the suite cannot provoke safely (it would have to flood the target).
 UNPROVOKABLE = frozenset({"429"})
 
 
-def table(ctx: Context) -> dict[str, Any]:
+def table(ctx: Rules) -> dict[str, Any]:
     """The JSON report's `coverage`: every documented thing with how often it was observed."""
     tally = ctx.tally
     responses = [
@@ -44,20 +44,36 @@ def _required(ctx: Context, operation_id: str, status: str) -> bool:
     return not (ctx.config.read_only and contract.operations()[operation_id].method != "GET")
 
 
-def finish(ctx: Context, stopped_early: bool) -> None:
-    """Note everything documented but never observed; a failure under --require-coverage."""
+def gaps(ctx: Rules) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Documented responses, status variants and formats never observed."""
     cov = table(ctx)
-    labels = {op.label: op.operation_id for op in contract.operations().values()}
-    missing_responses = [row for row in cov["responses"] if not row["observed"]]
-    missing_variants = [row["status"] for row in cov["variants"] if not row["observed"]]
-    missing_formats = [row["format"] for row in cov["formats"] if not row["observed"]]
+    return (
+        [row for row in cov["responses"] if not row["observed"]],
+        [row["status"] for row in cov["variants"] if not row["observed"]],
+        [row["format"] for row in cov["formats"] if not row["observed"]],
+    )
+
+
+def gap_notes(ctx: Rules) -> list[str]:
+    """One note per kind of gap (the report says what was not checked)."""
+    missing_responses, missing_variants, missing_formats = gaps(ctx)
+    notes = []
     if missing_responses:
         listed = ", ".join(f"{row['operation']} {row['status']}" for row in missing_responses)
-        ctx.tally.note(f"documented but never observed: {listed}")
+        notes.append(f"documented but never observed: {listed}")
     if missing_variants:
-        ctx.tally.note(f"status variant(s) never observed: {', '.join(missing_variants)}")
+        notes.append(f"status variant(s) never observed: {', '.join(missing_variants)}")
     if missing_formats:
-        ctx.tally.note(f"format(s) never observed: {', '.join(missing_formats)}")
+        notes.append(f"format(s) never observed: {', '.join(missing_formats)}")
+    return notes
+
+
+def finish(ctx: Context, stopped_early: bool) -> None:
+    """Note everything documented but never observed; a failure under --require-coverage."""
+    labels = {op.label: op.operation_id for op in contract.operations().values()}
+    for note in gap_notes(ctx):
+        ctx.tally.note(note)
+    missing_responses, missing_variants, missing_formats = gaps(ctx)
     if not ctx.config.require_coverage:
         return
     why = " (the run stopped early)" if stopped_early else ""

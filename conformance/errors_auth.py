@@ -11,7 +11,7 @@ import secrets
 
 import contract
 
-from .context import Context
+from .context import Context, Rules
 from .rules import ERRORS_AUTH
 from .transport import Auth, Sent
 
@@ -28,13 +28,17 @@ def expect_error(
         wanted = " or ".join(str(s) for s in (expected, *also))
         ctx.fail(ERRORS_AUTH, operation_id, f"{what} answered {sent.status}, expected {wanted}", sent)
         return
-    expected = sent.status
-    documented = contract.media_types(operation_id, expected) or []
+    check_problem_media(ctx, operation_id, sent, what)
+
+
+def check_problem_media(ctx: Rules, operation_id: str, sent: Sent, what: str) -> None:
+    """An error answer has a media type its status documents (problem+json)."""
+    documented = contract.media_types(operation_id, sent.status) or []
     if documented and sent.media_type not in documented:
         ctx.fail(
             ERRORS_AUTH,
             operation_id,
-            f"{what} answered {expected} with Content-Type {sent.media_type or '(none)'}, "
+            f"{what} answered {sent.status} with Content-Type {sent.media_type or '(none)'}, "
             f"expected {', '.join(documented)}",
             sent,
         )

@@ -17,7 +17,7 @@ import contract
 from contract import discriminator
 
 from . import check_link
-from .context import Context
+from .context import Context, Rules
 from .rules import LIFECYCLE
 from .transport import CannotRun, Sent
 
@@ -57,6 +57,11 @@ def get_export(ctx: Context, export_id: str, *, poll: bool) -> Observation | Non
             LIFECYCLE, contract.GET_OP, f"GET of export {export_id} answered {sent.status}, {what}", sent
         )
         return None
+    return observed_export(ctx, export_id, sent, body)
+
+
+def observed_export(ctx: Rules, export_id: str, sent: Sent, body: dict[str, Any]) -> Observation | None:
+    """A 200 answer for `export_id`: the id echoed; None when it carries no status."""
     prop, _ = discriminator()
     ctx.tally.exercise(LIFECYCLE)
     if body.get("id") != export_id:
@@ -95,11 +100,15 @@ def poll_until_terminal(ctx: Context, export_id: str) -> Observation | None:
         time.sleep(wait)
 
 
-def check_stable(ctx: Context, first: Observation, later: Observation) -> None:
-    """A terminal export never changes status nor any immutable field."""
+def check_stable(ctx: Rules, first: Observation, later: Observation) -> None:
+    """A terminal export never changes status nor any immutable field.
+
+    A changed status is the one finding: another variant has other fields, so they differ as a consequence.
+    """
     prop, _ = discriminator()
     export_id = first.body.get("id")
-    for name in sorted({prop} | contract.immutable_fields()):
+    changed_status = first.body.get(prop) != later.body.get(prop)
+    for name in [prop] if changed_status else sorted({prop} | contract.immutable_fields()):
         if first.body.get(name) != later.body.get(name):
             ctx.fail(
                 LIFECYCLE,
@@ -126,15 +135,7 @@ def follow(ctx: Context, export_id: str, *, expect: str | None, created: dict[st
             first.sent,
         )
     if created is not None:
-        for name in sorted((contract.immutable_fields() - {prop}) & set(created)):
-            if created.get(name) != first.body.get(name):
-                ctx.fail(
-                    LIFECYCLE,
-                    contract.GET_OP,
-                    f"export {export_id}: {name} was {created.get(name)!r} at creation, now "
-                    f"{first.body.get(name)!r}",
-                    first.sent,
-                )
+        check_unchanged(ctx, export_id, created, first)
     if contract.DOWNLOAD_URL in first.body:
         check_link.check_download(ctx, first.body)
     later = get_export(ctx, export_id, poll=False)
@@ -143,6 +144,20 @@ def follow(ctx: Context, export_id: str, *, expect: str | None, created: dict[st
     check_stable(ctx, first, later)
     if contract.DOWNLOAD_URL in first.body:
         check_link.check_fresh(ctx, first.body, later.body)
+
+
+def check_unchanged(ctx: Rules, export_id: str, created: dict[str, Any], seen: Observation) -> None:
+    """The fields fixed at creation (`id`, `format`, `requestedAt`...) are the same in a later answer."""
+    prop, _ = discriminator()
+    for name in sorted((contract.immutable_fields() - {prop}) & set(created)):
+        if created.get(name) != seen.body.get(name):
+            ctx.fail(
+                LIFECYCLE,
+                contract.GET_OP,
+                f"export {export_id}: {name} was {created.get(name)!r} at creation, now "
+                f"{seen.body.get(name)!r}",
+                seen.sent,
+            )
 
 
 def create(
@@ -170,6 +185,17 @@ def create(
         )
     if sent.cut:
         return None  # the transport reported the cut answer (a `schema` finding)
+    export_id = check_create_answer(ctx, sent, body, fmt)
+    if export_id is None or not isinstance(body, dict):
+        return None
+    ctx.created_ids.append(export_id)
+    ctx.progress(f"  created {export_id} ({fmt}) -> {sent.status}")
+    return export_id, body
+
+
+def check_create_answer(ctx: Rules, sent: Sent, body: Any, fmt: str | None) -> str | None:
+    """The answer to a valid create: 202, the pending variant, `fmt` echoed (None: the request's format is
+    not known); returns its id when usable."""
     if sent.status not in (200, 202) or not isinstance(body, dict):
         what = "expected 202" if sent.status not in (200, 202) else "with a body that is not a JSON object"
         ctx.fail(LIFECYCLE, contract.CREATE_OP, f"POST answered {sent.status}, {what}", sent)
@@ -184,7 +210,7 @@ def create(
             f"POST answered {prop} {body.get(prop)!r}, expected {contract.pending_status()!r}",
             sent,
         )
-    if body.get("format") != fmt:
+    if fmt is not None and body.get("format") != fmt:
         ctx.fail(
             LIFECYCLE,
             contract.CREATE_OP,
@@ -195,9 +221,7 @@ def create(
     if not isinstance(export_id, str) or not export_id:
         ctx.fail(LIFECYCLE, contract.CREATE_OP, "POST answered no usable id", sent)
         return None
-    ctx.created_ids.append(export_id)
-    ctx.progress(f"  created {export_id} ({fmt}) -> {sent.status}")
-    return export_id, body
+    return export_id
 
 
 def run_lifecycle(ctx: Context) -> None:

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from questionnaire_exports_client.redact import Redactor
+
 from .rules import RULES, Outcome, Rule
 
 BODY_EXCERPT = 500
@@ -22,12 +24,48 @@ class Exchange:
     status: int | None
     content_type: str | None
     body: str
+    entry: int | None = None  # the HAR entry (or proxied exchange) it reproduces; None for `run`'s own
+    at: str | None = None  # when that entry was sent, UTC ISO 8601
 
     def request_dict(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "body": self.request_body}
 
     def response_dict(self) -> dict[str, Any]:
         return {"status": self.status, "contentType": self.content_type, "body": self.body}
+
+
+def exchange_of(
+    redactor: Redactor,
+    method: str,
+    url: str,
+    request_body: bytes | None,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    *,
+    size: int,
+    download: bool = False,
+    entry: int | None = None,
+    at: str | None = None,
+) -> Exchange:
+    """The redacted reproduction of an answer: a text excerpt of textual bodies, a byte count otherwise."""
+    textual = content_type is not None and ("text" in content_type or "json" in content_type)
+    if textual and not download:
+        shown = redactor.text(body[:BODY_EXCERPT].decode("utf-8", errors="replace"))
+    else:
+        shown = f"<{size} bytes>"
+    return Exchange(
+        method=method,
+        url=redactor.url(url),
+        request_body=redactor.text(request_body[:BODY_EXCERPT].decode("utf-8", errors="replace"))
+        if request_body
+        else None,
+        status=status,
+        content_type=content_type,
+        body=shown,
+        entry=entry,
+        at=at,
+    )
 
 
 @dataclass(frozen=True)
@@ -37,15 +75,32 @@ class Finding:
     message: str
     request: dict[str, Any]
     response: dict[str, Any]
+    entry: int | None = None  # the HAR entry it points at (traffic checks); None for `run`
+    at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rule": self.rule,
             "operation": self.operation,
             "message": self.message,
             "request": self.request,
             "response": self.response,
         }
+        if self.entry is not None:
+            data["entry"] = self.entry
+            data["at"] = self.at
+        return data
+
+    def where(self) -> str:
+        return where(self.entry, self.at)
+
+
+def where(entry: int | None, at: str | None) -> str:
+    """`` (entry 7, 12:00:01Z)`` for a finding on recorded traffic, empty for `run`'s own exchanges."""
+    if entry is None:
+        return ""
+    clock = f", {at[11:19]}Z" if at and len(at) >= 19 else ""
+    return f" (entry {entry}{clock})"
 
 
 @dataclass
@@ -132,6 +187,8 @@ class Tally:
                     message=message,
                     request=exchange.request_dict() if exchange else {},
                     response=exchange.response_dict() if exchange else {},
+                    entry=exchange.entry if exchange else None,
+                    at=exchange.at if exchange else None,
                 )
             )
             return True

@@ -189,7 +189,7 @@ class Proxy:
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(config.request_timeout),
             follow_redirects=False,
-            cookies=httpx.Cookies(CookieJar(policy=_NoCookies())),
+            cookies=CookieJar(policy=_NoCookies()),  # not httpx.Cookies(...): that copies into a default jar
         )
 
     async def aclose(self) -> None:
@@ -227,16 +227,16 @@ class Proxy:
         if refusal is not None:
             await self._answer(send, *refusal, method, url)
             return
-        request = httpx.Request(method, url, headers=headers, content=body, extensions={"target": target})
         started, clock = datetime.now(UTC), time.monotonic()
         try:
+            request = httpx.Request(method, url, headers=headers, content=body, extensions={"target": target})
             async with asyncio.timeout_at(deadline):
                 response = await self._client.send(request, stream=True)
         except TimeoutError:
             detail = f"timeout: no answer from {self._host} within {self.config.request_timeout:g} s"
             await self._answer(send, 504, detail, method, url)
             return
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # whatever stopped the request (httpx's errors named by kind): no answer
             status = 504 if isinstance(exc, httpx.TimeoutException) else 502
             await self._answer(send, status, failure_kind(exc, self._host), method, url)
             return

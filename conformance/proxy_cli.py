@@ -21,12 +21,12 @@ from typing import Any, TextIO
 from questionnaire_exports_client.redact import Redactor
 
 from . import embedded
-from .config import EXPIRY_POLICIES
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
-from .model import Report
 from .proxy import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Proxy, ProxyConfig, Upstream, quiet_aborts
 from .proxy_log import DEFAULT_MAX_EXCHANGES, ExchangeLog
+from .reports import write_reports
+from .time_options import add_time_options
 from .traffic.har import write_har
 from .traffic.judge import TrafficConfig, TrafficJudge
 from .webhooks import split_listen
@@ -34,8 +34,6 @@ from .webhooks import split_listen
 DEFAULT_LISTEN = "127.0.0.1:8090"
 #: How often the waiting main thread looks at the flag the signal handler sets (the handler takes no lock).
 _POLL_S = 0.2
-
-WriteReports = Callable[[argparse.Namespace, Report, Redactor, TextIO], bool]
 
 
 def add_proxy_parser(sub: Any, positive: Callable[[type[float] | type[int]], Callable[[str], Any]]) -> None:
@@ -47,7 +45,9 @@ def add_proxy_parser(sub: Any, positive: Callable[[type[float] | type[int]], Cal
         description="Stops on SIGINT or SIGTERM. Exit codes: 0 conforming (or no API traffic), "
         "1 violations found, 2 could not run.",
     )
-    proxy.add_argument("--upstream", required=True, help="the API base to forward to, ending in its prefix (/v1)")
+    proxy.add_argument(
+        "--upstream", required=True, help="the API base to forward to, ending in its prefix (/v1)"
+    )
     proxy.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT to listen on (port 0: a free one)")
     proxy.add_argument(
         "--request-timeout",
@@ -73,10 +73,7 @@ def add_proxy_parser(sub: Any, positive: Callable[[type[float] | type[int]], Cal
         default=DEFAULT_MAX_EXCHANGES,
         help="exchanges judged and recorded; later ones are only forwarded",
     )
-    proxy.add_argument("--clock-skew", type=float, default=5.0, help="seconds of clock skew allowed (>= 0)")
-    proxy.add_argument(
-        "--expiry-policy", choices=EXPIRY_POLICIES, default="rolling", help="as for `run`"
-    )
+    add_time_options(proxy)
     proxy.add_argument("--junit", type=Path, help="write a JUnit XML report at the end")
     proxy.add_argument("--report-json", type=Path, help="write the JSON report at the end")
     proxy.add_argument("--report-html", type=Path, help="write a self-contained HTML report at the end")
@@ -94,21 +91,16 @@ def _until_signalled(stop: threading.Event) -> Iterator[Callable[[], bool]]:
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
+        for wanted in (signal.SIGINT, signal.SIGTERM):
+            previous[wanted] = signal.signal(wanted, handler)
     try:
         yield lambda: bool(caught) or stop.is_set()
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
-def command_proxy(
-    args: argparse.Namespace,
-    out: TextIO,
-    write_reports: WriteReports,
-    stop: threading.Event | None = None,
-) -> int:
+def command_proxy(args: argparse.Namespace, out: TextIO, stop: threading.Event | None = None) -> int:
     """Serve until a signal (or ``stop``), then write the reports and the HAR; the exit code."""
     try:
         upstream = Upstream.parse(args.upstream)
@@ -129,7 +121,9 @@ def command_proxy(
         base_url=upstream.base_url, expiry_policy=args.expiry_policy, clock_skew=args.clock_skew
     )
     judge = TrafficJudge(config, redactor, progress)
-    log = ExchangeLog(judge, redactor, progress, keep=args.har_out is not None, max_exchanges=args.max_exchanges)
+    log = ExchangeLog(
+        judge, redactor, progress, keep=args.har_out is not None, max_exchanges=args.max_exchanges
+    )
     proxy = Proxy(
         ProxyConfig(
             upstream,
@@ -147,7 +141,9 @@ def command_proxy(
             embedded.serving(proxy, host, port, name="conformance-proxy") as bound,
         ):
             shown = f"[{host}]" if ":" in host else host
-            progress(f"listening on http://{shown}:{bound}{upstream.prefix} (forwarding to {upstream.base_url})")
+            progress(
+                f"listening on http://{shown}:{bound}{upstream.prefix} (forwarding to {upstream.base_url})"
+            )
             while not stopping():
                 time.sleep(_POLL_S)
     except OSError as exc:
@@ -158,7 +154,9 @@ def command_proxy(
     report = judge.report(redactor.url(upstream.base_url), time.monotonic() - started)
     report.notes.extend(log.notes())
     out.write(redactor.text(summary(report)) + "\n")
-    written = write_reports(args, report, redactor, out)
+    written = write_reports(
+        report, redactor, out, json_path=args.report_json, junit_path=args.junit, html_path=args.report_html
+    )
     if args.har_out is not None:
         try:
             write_har(args.har_out, log.entries, redactor)

@@ -74,12 +74,15 @@ class ExchangeLog:
     async def record(self, recorded: Recorded, api: bool) -> None:
         """Number the exchange, then (in the worker, in order) judge it if it is an API one and keep it."""
         index = next(self._indexes)
-        if index >= self.max_exchanges:
-            with self._lock:
-                self.unrecorded += 1
-            return
-        numbered = replace(recorded, index=index)
-        await asyncio.wrap_future(self._worker.submit(self._handle, numbered, api))
+        try:
+            if index < self.max_exchanges:
+                numbered = replace(recorded, index=index)
+                await asyncio.wrap_future(self._worker.submit(self._handle, numbered, api))
+                return
+        except RuntimeError:  # closed: the report is being written, this exchange came too late for it
+            pass
+        with self._lock:
+            self.unrecorded += 1
 
     def _handle(self, recorded: Recorded, api: bool) -> None:
         if api:
@@ -139,7 +142,7 @@ class ExchangeLog:
             if self.unrecorded:
                 notes.append(
                     f"{self.unrecorded} exchange(s) after the first {self.max_exchanges} (--max-exchanges) "
-                    "were forwarded but neither judged nor recorded"
+                    "or after the stop were forwarded but neither judged nor recorded"
                 )
             notes += self._errors
             notes.append(

@@ -77,7 +77,7 @@ def html_page(report: Report, redactor: Redactor) -> str:
         for r in report.results
     )
     findings = "".join(
-        f"<h3>[{escape(f.rule)}] {escape(f.operation)}</h3><p>{escape(f.message)}</p>"
+        f"<h3>[{escape(f.rule)}] {escape(f.operation)}{escape(f.where())}</h3><p>{escape(f.message)}</p>"
         f"<pre>{_exchange(f.request, f.response)}</pre>"
         for f in report.findings
     )

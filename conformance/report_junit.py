@@ -14,7 +14,7 @@ from .rules import Outcome
 
 def _exchange_text(finding: Finding) -> str:
     """Request and response as readable lines, not Python reprs."""
-    lines = [f"{finding.operation}: {finding.message}"]
+    lines = [f"{finding.operation}{finding.where()}: {finding.message}"]
     request: dict[str, Any] = finding.request
     response: dict[str, Any] = finding.response
     if request:

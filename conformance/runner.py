@@ -8,13 +8,16 @@ every rule within budget, and Schemathesis gets what is left. A report is produc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 from questionnaire_exports_client.redact import Redactor
 
 import contract
 
 from . import coverage, errors_auth, lifecycle, preflight, st_engine
+from .bounded_http import Fetched
 from .config import RunConfig
 from .context import Context, Progress
 from .model import Report, Tally
@@ -71,13 +74,22 @@ def _steps(ctx: Context) -> bool:
     return False
 
 
-def run_suite(config: RunConfig, progress: Progress, redactor: Redactor | None = None) -> Report:
-    """Run every rule against `config.base_url`; a report always, with `error` set when no verdict is possible."""
+def run_suite(
+    config: RunConfig,
+    progress: Progress,
+    redactor: Redactor | None = None,
+    *,
+    on_exchange: Callable[[httpx.Request, Fetched, datetime, float], None] | None = None,
+) -> Report:
+    """Run every rule against `config.base_url`; a report always, with `error` set when no verdict is possible.
+
+    `on_exchange` sees every answered request (`run --har-out` records them)."""
     redactor = redactor or Redactor()
     redactor.add(config.token)
     tally = Tally()
     target = Target(config, tally, redactor)
     target.progress = progress
+    target.on_exchange = on_exchange
     ctx = Context(config=config, target=target, tally=tally, redactor=redactor, progress=progress)
     started = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

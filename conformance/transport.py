@@ -23,7 +23,7 @@ import contract
 
 from .bounded_http import NOT_SENT_ERRORS, Fetched, bounded_client, failure_kind, fetch
 from .config import RunConfig
-from .model import BODY_EXCERPT, Exchange, Tally
+from .model import Exchange, Tally, exchange_of
 from .rules import SCHEMA
 
 Auth = Literal["token", "none", "wrong"]
@@ -151,6 +151,8 @@ class Target:
         self._storage = bounded_client(config.request_timeout)
         self._host = urlsplit(config.base_url).netloc.lower()
         self.progress: Callable[[str], None] | None = None  # where new transport findings are printed
+        #: Called with every answered request (`run --har-out` records them): request, answer, start, ms.
+        self.on_exchange: Callable[[httpx.Request, Fetched, datetime, float], None] | None = None
 
     def finding(self, label: str, message: str, sent: Sent) -> None:
         message = self.redactor.text(message)
@@ -212,8 +214,9 @@ class Target:
         request = client.build_request(method, url, headers=headers, content=content)
         self.limiter.wait(self.deadline)
         self.reserve(rule, poll=poll)  # counted from here on: the request may reach the target
+        started, clock = datetime.now(UTC), time.monotonic()
         try:
-            return fetch(
+            fetched = fetch(
                 client,
                 request,
                 total=self._limit(),
@@ -223,6 +226,9 @@ class Target:
         except _NEVER_ARRIVED:
             self._refund(rule, poll=poll)  # no request line left this process: the target never saw it
             raise
+        if self.on_exchange is not None:
+            self.on_exchange(request, fetched, started, (time.monotonic() - clock) * 1000)
+        return fetched
 
     def _refund(self, rule: str, *, poll: bool) -> None:
         with self._lock:
@@ -313,25 +319,17 @@ class Target:
     def _sent(
         self, method: str, url: str, content: bytes | None, fetched: Fetched, *, download: bool = False
     ) -> Sent:
-        red = self.redactor
         response = fetched.response
-        ctype = response.headers.get("content-type", "")
-        textual = "text" in ctype or "json" in ctype
-        if download:
-            shown = f"<{fetched.size} bytes>"
-        elif textual:
-            shown = red.text(response.content[:BODY_EXCERPT].decode("utf-8", errors="replace"))
-        else:
-            shown = f"<{fetched.size} bytes>"
-        exchange = Exchange(
-            method=method,
-            url=red.url(url),
-            request_body=red.text(content[:BODY_EXCERPT].decode("utf-8", errors="replace"))
-            if content
-            else None,
-            status=response.status_code,
-            content_type=response.headers.get("content-type"),
-            body=shown,
+        exchange = exchange_of(
+            self.redactor,
+            method,
+            url,
+            content,
+            response.status_code,
+            response.headers.get("content-type"),
+            response.content,
+            size=fetched.size,
+            download=download,
         )
         sent = Sent(
             response=response,

@@ -201,6 +201,17 @@ def request_schema() -> dict[str, Any]:
     return _request_schema()[1]
 
 
+def request_pointer() -> str:
+    """The JSON pointer of the create request's body schema (for `schema_validator`)."""
+    return f"/components/schemas/{_request_schema()[0]}"
+
+
+def request_media_types() -> list[str]:
+    """The media types the create request's body is documented with."""
+    op = operations()[CREATE_OP]
+    return list(load_spec()["paths"][op.path][op.method.lower()]["requestBody"]["content"])
+
+
 def example_create_body(questionnaire_id: str) -> dict[str, Any]:
     """The spec's first example of the create request body, for another questionnaire."""
     example = next(iter(_request_content()["examples"].values()))

@@ -1,7 +1,8 @@
-"""Command line: ``python -m reference_server --host 127.0.0.1 --port 0 --token T``.
+"""Command line: ``python -m reference_server --host 127.0.0.1 --port 0 --token T [--oauth-client ID:SECRET]``.
 
 Prints exactly one line, ``listening on http://HOST:PORT/v1``, on stdout once connections are accepted;
-everything else (access log, job and webhook log) goes to stderr.
+everything else (the ``auth:`` line naming the auth modes and the token URL, access log, job and webhook
+log) goes to stderr.
 """
 
 from __future__ import annotations
@@ -11,14 +12,24 @@ import dataclasses
 import logging
 import os
 import sys
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import contract
+
 from .app import create_app
-from .config import DEFAULT_RATE_LIMIT, RateLimit, ServerConfig, default_db_path
+from .config import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_TOKEN_RATE_LIMIT,
+    RateLimit,
+    ServerConfig,
+    default_db_path,
+)
 from .serving import ServingOptions, base_url, bind_socket, uvicorn_server
 
 TOKENS_ENV = "REFERENCE_SERVER_TOKENS"
+OAUTH_CLIENTS_ENV = "REFERENCE_SERVER_OAUTH_CLIENTS"
 WEBHOOK_SECRET_ENV = "REFERENCE_SERVER_WEBHOOK_SECRET"
 SIGNING_SECRET_ENV = "REFERENCE_SERVER_SIGNING_SECRET"
 
@@ -33,6 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help=f"accepted bearer token (repeatable); also comma-separated in ${TOKENS_ENV}",
+    )
+    parser.add_argument(
+        "--oauth-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="accept this client at POST /oauth/token (repeatable; split at the first ':'); also"
+        f" comma-separated in ${OAUTH_CLIENTS_ENV}. With it --token is optional",
+    )
+    parser.add_argument(
+        "--token-lifetime", type=float, default=3600.0, metavar="SECONDS", help="OAuth token lifetime (3600)"
+    )
+    parser.add_argument(
+        "--token-rate-limit",
+        default=DEFAULT_TOKEN_RATE_LIMIT,
+        metavar="N/WINDOW_SECONDS",
+        help=f"token requests per client id (default {DEFAULT_TOKEN_RATE_LIMIT})",
     )
     parser.add_argument("--export-delay", type=float, default=2.0, metavar="SECONDS", help="job time (2)")
     storage = parser.add_mutually_exclusive_group()
@@ -94,8 +122,16 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Server
     """A ``ServerConfig`` from parsed arguments and the environment; raises ``ValueError`` on bad input."""
     tokens = [t for t in args.token if t]
     tokens += [t.strip() for t in environ.get(TOKENS_ENV, "").split(",") if t.strip()]
-    if not tokens:
-        raise ValueError(f"give at least one --token or set {TOKENS_ENV}")
+    clients = list(args.oauth_client)
+    clients += [c.strip() for c in environ.get(OAUTH_CLIENTS_ENV, "").split(",") if c.strip()]
+    oauth_clients = []
+    for position, text in enumerate(clients, start=1):
+        client_id, colon, secret = text.partition(":")
+        if not colon:  # never echo the text: it may be a secret without its id
+            raise ValueError(f"OAuth client #{position} must look like ID:SECRET")
+        oauth_clients.append((client_id, secret))
+    if not tokens and not oauth_clients:
+        raise ValueError(f"give at least one --token or --oauth-client (or set {TOKENS_ENV})")
     rate_limit = None if args.rate_limit.strip().lower() == "off" else RateLimit.parse(args.rate_limit)
     webhook_secret = args.webhook_secret or environ.get(WEBHOOK_SECRET_ENV) or None
     signing_secret = args.signing_secret or environ.get(SIGNING_SECRET_ENV) or None
@@ -110,10 +146,28 @@ def build_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Server
         webhook_retry_scale=args.webhook_retry_scale,
         webhook_timeout=args.webhook_timeout,
         public_url=args.public_url,
+        oauth_clients=tuple(oauth_clients),
+        token_lifetime=args.token_lifetime,
+        token_rate_limit=RateLimit.parse(args.token_rate_limit),
     )
     if signing_secret:
         config = dataclasses.replace(config, signing_secret=signing_secret.encode("utf-8"))
     return config
+
+
+def auth_modes(config: ServerConfig, base_url: str) -> str:
+    """Which auth modes are on, and the token URL: counts and URLs only, never a token or a secret."""
+    modes = []
+    if config.tokens:
+        modes.append(f"{len(config.tokens)} static bearer token(s)")
+    if config.oauth_clients:
+        token_url = urllib.parse.urljoin(base_url, contract.token_path())
+        modes.append(
+            f"OAuth client credentials for {len(config.oauth_clients)} client(s) at POST {token_url}"
+            f" (tokens last {config.token_lifetime:g} s; {config.token_rate_limit.limit} requests per"
+            f" {config.token_rate_limit.window:g} s per client)"
+        )
+    return "; ".join(modes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def announce() -> None:
         if server.started:
+            logging.getLogger("reference_server").info("auth: %s", auth_modes(config, url))
             print(f"listening on {url}", flush=True)
 
     server = uvicorn_server(create_app(config), options=options, on_startup_done=announce)

@@ -22,12 +22,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import contract
+
 from . import signing
 from .access_log import AccessLogMiddleware
-from .auth import TokenAuthenticator
+from .auth import TokenAuthenticator, bearer_token
+from .body import BodyRefused, read_body
 from .clock import to_millis
 from .config import ServerConfig
 from .exporter import file_extension
+from .oauth import TokenEndpoint, TokenRegistry
 from .problems import problem
 from .ratelimit import RateLimiter
 from .representation import DownloadLink, response_body
@@ -43,7 +47,6 @@ logger = logging.getLogger("reference_server.app")
 API_PREFIX = "/v1"
 EXPORTS_PATH = API_PREFIX + "/customer-trust/questionnaires/exports"
 FILES_PREFIX = "/files"
-_JSON_MEDIA_TYPES = ("application/json",)
 #: How long each shutdown step may take before it is left behind.
 _SHUTDOWN_STEP_S = 5.0
 
@@ -54,7 +57,9 @@ class Runtime:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.store = Store(config.database)
-        self.auth = TokenAuthenticator(config.tokens)
+        self.oauth = TokenRegistry(config.oauth_clients, config.token_lifetime, config.clock)
+        self.auth = TokenAuthenticator(config.tokens, self.oauth)
+        self.token_endpoint = TokenEndpoint(self.oauth, config)
         self.limiter = (
             RateLimiter(config.rate_limit, config.monotonic) if config.rate_limit is not None else None
         )
@@ -122,16 +127,19 @@ def _now(request: Request) -> datetime:
     return now
 
 
-def _unauthorized() -> Response:
-    return problem(401, "Missing or invalid bearer token.", headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(presented: bool) -> Response:
+    """``401``; RFC 6750 section 3.1: a token that was sent but is not (or no longer) valid is named so."""
+    challenge = 'Bearer error="invalid_token"' if presented else "Bearer"
+    return problem(401, "Missing or invalid bearer token.", headers={"WWW-Authenticate": challenge})
 
 
 def _guard(request: Request) -> str | Response:
     """The caller's owner key, or the ``401``/``429`` response to send instead."""
     runtime = _runtime(request)
-    owner = runtime.auth.authenticate(request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    owner = runtime.auth.authenticate(authorization)
     if owner is None:
-        return _unauthorized()
+        return _unauthorized(bearer_token(authorization) is not None)
     if runtime.limiter is not None:
         retry_after = runtime.limiter.hit(owner)
         if retry_after is not None:
@@ -141,39 +149,6 @@ def _guard(request: Request) -> str | Response:
                 headers={"Retry-After": str(retry_after)},
             )
     return owner
-
-
-class _BodyRefused(Exception):
-    """A body refused before parsing: ``415`` (not JSON), ``413`` (over the limit), ``408`` (too slow)."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
-    content_type = request.headers.get("content-type")
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
-        got = f"got {media_type!r}" if media_type else "none was sent"
-        raise _BodyRefused(415, f"Content-Type must be application/json ({got}).")
-    too_big = _BodyRefused(413, f"The request body exceeds {limit} bytes.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and len(declared) < 20 and int(declared) > limit:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with asyncio.timeout(timeout):  # a body trickled (or promised and never sent) is cut off
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise too_big
-                chunks.append(chunk)
-    except TimeoutError:
-        raise _BodyRefused(408, f"The request body did not arrive within {timeout:g} seconds.") from None
-    return b"".join(chunks)
 
 
 def _origin(request: Request) -> str:
@@ -219,9 +194,9 @@ async def create_export(request: Request) -> Response:
     runtime = _runtime(request)
     try:
         document = parse_create_request(
-            await _read_body(request, runtime.config.max_body_bytes, runtime.config.body_timeout)
+            await read_body(request, runtime.config.max_body_bytes, runtime.config.body_timeout)
         )
-    except _BodyRefused as exc:
+    except BodyRefused as exc:
         return problem(exc.status, exc.detail)
     except InvalidBody as exc:
         return problem(400, str(exc), invalid_params=exc.params)
@@ -305,12 +280,15 @@ def create_app(config: ServerConfig) -> Starlette:
         finally:
             await runtime.shutdown()
 
+    routes = [
+        Route(EXPORTS_PATH, create_export, methods=["POST"]),
+        Route(EXPORTS_PATH + "/{id}", get_export, methods=["GET"]),
+        Route(FILES_PREFIX + "/{name}", download, methods=["GET"]),
+    ]
+    if config.oauth_clients:  # on the origin, outside /v1, as oauth-token.yaml says
+        routes.append(Route(contract.token_path(), runtime.token_endpoint.handle, methods=["POST"]))
     app = Starlette(
-        routes=[
-            Route(EXPORTS_PATH, create_export, methods=["POST"]),
-            Route(EXPORTS_PATH + "/{id}", get_export, methods=["GET"]),
-            Route(FILES_PREFIX + "/{name}", download, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=[Middleware(AccessLogMiddleware, clock=config.clock)],
         exception_handlers={HTTPException: _http_exception},
         lifespan=lifespan,

@@ -59,6 +59,46 @@ def _download_url_schema() -> dict[str, Any]:
     return schema
 
 
+#: Printable ASCII without spaces: what a client id or secret of ``--oauth-client`` may consist of.
+_CREDENTIAL = re.compile(r"[\x21-\x7e]+")
+
+
+def _length_bounds(field_name: str) -> tuple[int, int]:
+    """``minLength``/``maxLength`` of a ``TokenRequest`` field: a configured credential must fit a request."""
+    schema = contract.token_schema("TokenRequest")["properties"][field_name]
+    return int(schema.get("minLength", 1)), int(schema.get("maxLength", 2**31))
+
+
+def check_oauth_clients(clients: tuple[tuple[str, str], ...]) -> None:
+    """``ValueError`` unless every ``(id, secret)`` pair is well formed and the ids are unique.
+
+    The messages never contain a secret (and name an id only by its position).
+    """
+    ids: set[str] = set()
+    for position, pair in enumerate(clients, start=1):
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise ValueError(f"OAuth client #{position} must be a (client id, client secret) pair of strings")
+        for value, (name, what) in zip(pair, (("client_id", "id"), ("client_secret", "secret")), strict=True):
+            low, high = _length_bounds(name)
+            if _CREDENTIAL.fullmatch(value) is None or not low <= len(value) <= high:
+                raise ValueError(
+                    f"OAuth client #{position}: the {what} must be {low} to {high} printable ASCII"
+                    " characters without spaces"
+                )
+        if pair[0] in ids:
+            raise ValueError(f"OAuth client #{position}: the client id is given twice")
+        ids.add(pair[0])
+
+
+def _expires_in_bounds() -> tuple[int, int]:
+    """The ``expires_in`` range the token document allows: the bounds of ``--token-lifetime``."""
+    schema = contract.token_schema("TokenResponse")["properties"]["expires_in"]
+    return int(schema["minimum"]), int(schema["maximum"])
+
+
+#: The vendor's token endpoint: 5 requests a minute per application.
+DEFAULT_TOKEN_RATE_LIMIT = "5/60"
+
 #: Generous default: the vendor's documented limit was about 100 requests per minute; local use needs more.
 DEFAULT_RATE_LIMIT = "1000/60"
 
@@ -92,7 +132,7 @@ class ServerConfig:
     rate-limit windows from ``monotonic``.
     """
 
-    tokens: tuple[str, ...] = field(repr=False)
+    tokens: tuple[str, ...] = field(default=(), repr=False)
     export_delay: float = 1.0
     db_path: Path | None = None
     in_memory: bool = False
@@ -109,10 +149,22 @@ class ServerConfig:
     public_url: str | None = None
     #: Seconds, only ever compared with each other: the rate limiter's windows (tests inject a fake).
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    #: ``(client id, client secret)`` pairs accepted by ``POST /oauth/token``; empty: the endpoint is off.
+    oauth_clients: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: Seconds an OAuth token stays valid, on ``clock`` (``expires_in`` is its whole seconds).
+    token_lifetime: float = 3600.0
+    #: Token requests per client id (unknown ids share one bucket), on ``monotonic``.
+    token_rate_limit: RateLimit = field(default_factory=lambda: RateLimit.parse(DEFAULT_TOKEN_RATE_LIMIT))
 
     def __post_init__(self) -> None:
-        if not self.tokens or any(not t or t != t.strip() for t in self.tokens):
-            raise ValueError("at least one non-empty bearer token without surrounding spaces is required")
+        if any(not t or t != t.strip() for t in self.tokens):
+            raise ValueError("bearer tokens must be non-empty, without surrounding spaces")
+        if not self.tokens and not self.oauth_clients:
+            raise ValueError("at least one bearer token or one OAuth client is required")
+        check_oauth_clients(self.oauth_clients)
+        low, high = _expires_in_bounds()
+        if not low <= self.token_lifetime <= high:
+            raise ValueError(f"token lifetime must be {low} to {high} seconds (the range of expires_in)")
         if self.export_delay < 0:
             raise ValueError("export delay must be >= 0")
         if (self.webhook_url is None) != (self.webhook_secret is None):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+import contract
+
 from .app import Runtime, create_app
 from .clock import Clock, SystemClock
 from .config import RateLimit, ServerConfig
@@ -38,6 +40,11 @@ class ServerHandle:
     def tokens(self) -> tuple[str, ...]:
         """The accepted bearer tokens (first one is the default tenant)."""
         return self.config.tokens
+
+    @property
+    def token_url(self) -> str:
+        """``http://127.0.0.1:PORT/oauth/token``: the token endpoint (answers only with ``oauth_clients``)."""
+        return self.origin + contract.token_path()
 
     @property
     def clock(self) -> Clock:
@@ -112,14 +119,21 @@ def running_server(
     public_url: str | None = None,
     serving: ServingOptions | None = None,
     monotonic: Callable[[], float] | None = None,
+    oauth_clients: Sequence[tuple[str, str]] = (),
+    token_lifetime: float = 3600.0,
+    token_rate_limit: RateLimit | str = "5/60",
 ) -> Iterator[ServerHandle]:
     """Run the reference server on 127.0.0.1 (free port) for the ``with`` block; stop it afterwards.
 
     ``rate_limit`` is ``None`` (off), a ``RateLimit`` or ``"N/WINDOW_SECONDS"``; ``serving`` sets the
-    connection limits and proxy trust (``ServingOptions``); ``monotonic`` replaces the rate limiter's clock. Without ``db_path`` (and
-    without ``in_memory``) the database lives in a temporary directory removed on exit.
+    connection limits and proxy trust (``ServingOptions``); ``monotonic`` replaces the rate limiters' clock.
+    ``oauth_clients`` (``(id, secret)`` pairs) turns on ``POST /oauth/token`` (``handle.token_url``), its tokens
+    lasting ``token_lifetime`` seconds on ``clock``, ``token_rate_limit`` per client; pass ``tokens=()`` for
+    OAuth only. Without ``db_path`` (and without ``in_memory``) the database lives in a temporary directory
+    removed on exit.
     """
     rule = RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit
+    token_rule = RateLimit.parse(token_rate_limit) if isinstance(token_rate_limit, str) else token_rate_limit
     with tempfile.TemporaryDirectory(prefix="reference-server-") as tmp:
         database = db_path if db_path is not None or in_memory else Path(tmp) / "exports.sqlite3"
         config = ServerConfig(
@@ -134,6 +148,9 @@ def running_server(
             webhook_timeout=webhook_timeout,
             public_url=public_url,
             clock=clock if clock is not None else SystemClock(),
+            oauth_clients=tuple((client_id, secret) for client_id, secret in oauth_clients),
+            token_lifetime=token_lifetime,
+            token_rate_limit=token_rule,
         )
         if signing_secret is not None:
             config = dataclasses.replace(config, signing_secret=signing_secret)

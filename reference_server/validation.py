@@ -43,7 +43,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _reasons(error: jsonschema.ValidationError) -> Iterable[tuple[str, str]]:
+def _reasons(error: jsonschema.ValidationError, echo: bool) -> Iterable[tuple[str, str]]:
     kind = error.validator
     value: Any = error.validator_value
     schema: Any = error.schema
@@ -53,6 +53,9 @@ def _reasons(error: jsonschema.ValidationError) -> Iterable[tuple[str, str]]:
                 yield _prefix(error) + prop, "is required"
     elif kind == "additionalProperties" and isinstance(error.instance, dict):
         known = set(schema.get("properties", {}))
+        if not echo:
+            yield _name(error), "has fields that are not allowed (allowed: " + ", ".join(sorted(known)) + ")"
+            return
         for prop in sorted(set(error.instance) - known):
             yield _prefix(error) + prop, "is not allowed"
     elif kind == "enum":
@@ -61,11 +64,29 @@ def _reasons(error: jsonschema.ValidationError) -> Iterable[tuple[str, str]]:
         expected = value
         expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
         article = "an" if expected_text[:1] in "aeiou" else "a"
-        yield _name(error), f"must be {article} {expected_text}, got {_short(error.instance)}"
+        got = f", got {_short(error.instance)}" if echo else ""
+        yield _name(error), f"must be {article} {expected_text}{got}"
     elif kind == "minLength":
         yield _name(error), f"must be at least {value} character(s) long"
-    else:
+    elif kind == "maxLength":
+        yield _name(error), f"must be at most {value} character(s) long"
+    elif echo:
         yield _name(error), error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    else:
+        yield _name(error), f"does not satisfy {kind}"
+
+
+def describe_errors(
+    errors: Iterable[jsonschema.ValidationError], *, echo: bool = True
+) -> list[tuple[str, str]]:
+    """``(name, reason)`` pairs for schema errors, in a stable order; with ``echo`` False no reason quotes a
+    value or a key the caller sent (the token endpoint's bodies hold a secret)."""
+    params: list[tuple[str, str]] = []
+    for error in sorted(errors, key=lambda e: (_name(e), str(e.validator))):
+        for param in _reasons(error, echo):
+            if param not in params:
+                params.append(param)
+    return params
 
 
 #: Deepest nesting of arrays/objects accepted (a create request needs 1); checked before parsing.
@@ -193,13 +214,7 @@ def decode_json(raw: bytes) -> Any:
 def parse_create_request(raw: bytes) -> dict[str, Any]:
     """The decoded body when it satisfies the spec's schema; raises ``InvalidBody`` otherwise."""
     document = decode_json(raw)
-    validator = contract.schema_validator(CREATE_REQUEST_POINTER)
-    errors = sorted(validator.iter_errors(document), key=lambda e: (_name(e), str(e.validator)))
-    params: list[tuple[str, str]] = []
-    for error in errors:
-        for param in _reasons(error):
-            if param not in params:
-                params.append(param)
+    params = describe_errors(contract.schema_validator(CREATE_REQUEST_POINTER).iter_errors(document))
     if params:
         raise InvalidBody(params)
     if not isinstance(document, dict):  # pragma: no cover - the schema requires an object

@@ -28,14 +28,14 @@ __all__ = [
 REDACTED = "REDACTED"
 #: Shorter secrets cannot be redacted wherever they occur without hiding ordinary text too.
 SAFE_SECRET_LENGTH = 8
-#: Query parameters whose values are credentials.
-SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token"})
+#: Query parameters whose values are credentials (``client_secret``: someone who puts it in the token URL).
+SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token", "client_secret"})
 
 _URL_QUERY = re.compile(r"""((?:https?|ftp)://[^\s"'<>?#\\]+)\?[^\s"'<>#\\]*""", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"(authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\n,}]+", re.IGNORECASE)
 _BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _SIGNATURE_PARAMS = re.compile(
-    r"((?:signature|sig|token|x-amz-signature|x-amz-credential|x-amz-security-token|expires)=)[^&\s\"'<>]+",
+    r"((?:signature|sig|token|client_secret|x-amz-signature|x-amz-credential|x-amz-security-token|expires)=)[^&\s\"'<>]+",
     re.IGNORECASE,
 )
 #: Characters a bearer token (RFC 6750 b64token) or a base64 secret may consist of.

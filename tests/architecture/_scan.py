@@ -13,6 +13,7 @@ SCANNED = ("conformance", "reference_server", "bench", "examples", "tests", "gen
 #: Spec readers allowed outside ``contract/``, each with its reason.
 EXEMPT = {
     "tests/spec/test_spec.py": "checks the raw spec itself (that openapi.yaml is valid OpenAPI 3.1)",
+    "tests/spec/test_token_spec.py": "checks the raw token document itself (valid OpenAPI 3.1)",
     "tests/pipeline/": "the generator pipeline hands openapi.yaml to openapi-python-client",
     "bench/generation.py": "times the generator pipeline, which copies openapi.yaml into a scratch tree",
     "tests/client/vendored/": "hands the parsed spec, as JSON, to a venv without contract or a YAML parser",
@@ -44,7 +45,12 @@ def _is_load_spec_call(node: ast.AST) -> bool:
         return False
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    return name == "load_spec"
+    return name in ("load_spec", "load_token_spec")
+
+
+#: The spec documents and the contract constants that locate them.
+_SPEC_FILES = ("openapi.yaml", "oauth-token.yaml")
+_SPEC_PATHS = frozenset({"SPEC_PATH", "TOKEN_SPEC_PATH"})
 
 
 def spec_reads(source: str) -> list[tuple[int, str]]:
@@ -56,16 +62,16 @@ def spec_reads(source: str) -> list[tuple[int, str]]:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             if any(n == "yaml" or n.startswith("yaml.") for n in names):
                 found.append((node.lineno, "imports a YAML parser"))
-            if any(alias.name == "SPEC_PATH" for alias in node.names):
+            if any(alias.name in _SPEC_PATHS for alias in node.names):
                 found.append((node.lineno, "imports contract.SPEC_PATH (opens the file)"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if node.value == "$ref":
                 found.append((node.lineno, 'reads a "$ref" (resolve it with contract.resolve / ref_name)'))
-            elif node.value.endswith("openapi.yaml") and " " not in node.value:
+            elif node.value.endswith(_SPEC_FILES) and " " not in node.value:
                 found.append((node.lineno, "names the spec file"))
         elif isinstance(node, ast.Name | ast.Attribute):
             name = node.id if isinstance(node, ast.Name) else node.attr
-            if name == "SPEC_PATH":
+            if name in _SPEC_PATHS:
                 found.append((node.lineno, "uses contract.SPEC_PATH (opens the file)"))
         if isinstance(node, ast.Subscript) and _is_load_spec_call(node.value):
             found.append((node.lineno, "indexes load_spec() (ask contract for the fact)"))

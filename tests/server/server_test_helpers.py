@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import time
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 import contract
 from reference_server.testing import ServerHandle
@@ -58,3 +63,53 @@ def client_for(server: ServerHandle, token: str | None = None) -> httpx.Client:
     """An httpx client for ``server``'s ``/v1`` base URL authenticated with ``token`` (default: first)."""
     headers = {"Authorization": f"Bearer {token or server.tokens[0]}"}
     return httpx.Client(base_url=server.base_url, headers=headers, timeout=10.0)
+
+
+def stalled_body_response(app: ASGIApp, path: str, headers: Mapping[str, str]) -> httpx.Response:
+    """POST ``path`` to ``app`` in process, promising a 10-byte JSON body that never comes; the answer."""
+
+    async def scenario() -> httpx.Response:
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()  # the promised body never comes
+            raise AssertionError("unreachable")
+
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [
+                *((name.encode(), value.encode()) for name, value in headers.items()),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"10"),
+            ],
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 1),
+            "scheme": "http",
+            "http_version": "1.1",
+            "asgi": {"version": "3.0"},
+        }
+        await app(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return httpx.Response(start["status"], headers=start["headers"], content=body)
+
+    return asyncio.run(scenario())
+
+
+def run_cli(args: list[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m reference_server --port 0 ARGS`` to its end (for arguments it refuses), output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "reference_server", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=None if env is None else dict(env),
+    )

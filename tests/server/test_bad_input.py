@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -15,7 +13,7 @@ from reference_server.config import ServerConfig
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import ServerHandle
 
-from .server_test_helpers import EXPORTS, assert_problem
+from .server_test_helpers import EXPORTS, assert_problem, stalled_body_response
 
 VALID = {"questionnaireId": SPREADSHEET_QUESTIONNAIRE_ID, "format": "csv"}
 JSON = {"Content-Type": "application/json"}
@@ -184,38 +182,5 @@ def test_nesting_at_the_limit_is_parsed(client: httpx.Client) -> None:
 
 def test_a_body_that_never_arrives_is_408() -> None:
     app = create_app(ServerConfig(tokens=("t",), in_memory=True, body_timeout=0.2))
-
-    async def scenario() -> httpx.Response:
-        async def receive() -> dict[str, Any]:
-            await asyncio.Event().wait()  # the promised body never comes
-            raise AssertionError("unreachable")
-
-        sent: list[MutableMapping[str, Any]] = []
-
-        async def send(message: MutableMapping[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/v1" + EXPORTS,
-            "raw_path": ("/v1" + EXPORTS).encode(),
-            "query_string": b"",
-            "headers": [
-                (b"authorization", b"Bearer t"),
-                (b"content-type", b"application/json"),
-                (b"content-length", b"10"),
-            ],
-            "server": ("127.0.0.1", 80),
-            "client": ("127.0.0.1", 1),
-            "scheme": "http",
-            "http_version": "1.1",
-            "asgi": {"version": "3.0"},
-        }
-        await app(scope, receive, send)
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        return httpx.Response(start["status"], headers=start["headers"], content=body)
-
-    response = asyncio.run(scenario())
+    response = stalled_body_response(app, "/v1" + EXPORTS, {"authorization": "Bearer t"})
     assert "did not arrive" in assert_problem(response, 408)["detail"]

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reference_server.__main__ import build_config, build_parser
 from reference_server.config import default_db_path
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 
-from .server_test_helpers import EXPORTS, assert_valid
+from .server_test_helpers import EXPORTS, assert_valid, run_cli
 
 LINE = re.compile(r"^listening on (http://127\.0\.0\.1:(\d+)/v1)\n$")
 
@@ -84,18 +85,16 @@ def test_serves_the_api_and_stops_gracefully(tmp_path: Path, stop: list[subproce
         (["--token", "t", "--public-url", "javascript:alert(1)//"], "public URL"),
         (["--token", "t", "--forwarded-allow-ips", "10.0.0.1,proxy"], "forwarded-allow-ips"),
         (["--token", "t", "--header-timeout", "0"], "timeout"),
+        (["--oauth-client", "vci_x:s", "--token-lifetime", "0"], "token lifetime"),
+        (["--oauth-client", "vci_x:s", "--token-lifetime", "86401"], "token lifetime"),
+        (["--oauth-client", "vci_x:s", "--token-rate-limit", "5"], "rate limit"),
+        (["--oauth-client", "vci_x:"], "OAuth client #1"),
+        (["--oauth-client", ":s"], "OAuth client #1"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REFERENCE_SERVER_TOKENS"}
-    result = subprocess.run(
-        [sys.executable, "-m", "reference_server", "--port", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        env=env,
-    )
+    result = run_cli(args, env)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
@@ -157,3 +156,47 @@ def test_make_serve_passes_serve_args_through() -> None:
     )
     [command] = [line for line in dry_run.stdout.splitlines() if "-m reference_server" in line]
     assert command.endswith("--export-delay 0.5 --public-url https://x.example"), command
+
+
+def test_oauth_clients_without_a_static_token(stop: list[subprocess.Popen[str]]) -> None:
+    """``--oauth-client`` alone: the stderr ``auth:`` line names the modes and the token URL, no secret."""
+    secret = "vcs_cli:with:colons-SECRET"  # split at the first colon only
+    env = {"REFERENCE_SERVER_OAUTH_CLIENTS": "vci_env:vcs_env-SECRET"}
+    proc, base_url = _start(
+        ["--in-memory", "--oauth-client", f"vci_cli:{secret}", "--token-lifetime", "120"], env=env
+    )
+    stop.append(proc)
+    token_url = base_url.removesuffix("/v1") + "/oauth/token"
+    tokens = []
+    for client_id, client_secret in (("vci_cli", secret), ("vci_env", "vcs_env-SECRET")):
+        body = {"client_id": client_id, "client_secret": client_secret, "grant_type": "client_credentials"}
+        answer = httpx.post(token_url, json=body)
+        assert answer.status_code == 200 and answer.json()["expires_in"] == 120
+        tokens.append(answer.json()["access_token"])
+    response = httpx.get(f"{base_url}{EXPORTS}/x", headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert response.status_code == 404  # authenticated; no such export
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    [auth] = [line for line in err.splitlines() if line.startswith("auth: ")]
+    assert auth == (
+        f"auth: OAuth client credentials for 2 client(s) at POST {token_url}"
+        " (tokens last 120 s; 5 requests per 60 s per client)"
+    )
+    assert "SECRET" not in err and not any(token in err for token in tokens)
+
+
+def test_make_serve_with_an_oauth_client() -> None:
+    dry_run = subprocess.run(
+        ["make", "-n", "--no-print-directory", "serve", "SERVE_ARGS=--oauth-client vci_dev:vcs_dev"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")},
+    )
+    [command] = [line for line in dry_run.stdout.splitlines() if "-m reference_server" in line]
+    args = command.split("-m reference_server", 1)[1].split()
+    parsed = build_parser().parse_args(args)
+    config = build_config(parsed, {})
+    assert config.oauth_clients == (("vci_dev", "vcs_dev"),) and config.tokens == ("dev-token",)

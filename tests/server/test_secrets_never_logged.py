@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,7 +13,7 @@ from reference_server.config import ServerConfig
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import running_server
 
-from .server_test_helpers import EXPORTS, client_for, create, wait_until_done
+from .server_test_helpers import EXPORTS, client_for, create, run_cli, wait_until_done
 
 TOKEN = "tok-SECRET-0f9a8b7c6d5e"
 OTHER_TOKEN = "tok-SECRET-other-1a2b3c"
@@ -57,25 +55,64 @@ def test_config_repr_and_errors_hide_secrets() -> None:
 
 def test_cli_errors_do_not_echo_secrets() -> None:
     bad = "whsec_SECRET*not*base64"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "reference_server",
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--webhook-url",
-            "http://127.0.0.1:9/",
-            "--webhook-secret",
-            bad,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli(["--token", TOKEN, "--webhook-url", "http://127.0.0.1:9/", "--webhook-secret", bad])
     assert result.returncode == 2
     assert "webhook secret" in result.stderr
-    assert "SECRET" not in result.stderr + result.stdout
+    # The secret's own text, not the bare word: the usage line shows ``--oauth-client ID:SECRET``.
+    assert "SECRET*" not in result.stderr + result.stdout
+
+
+CLIENT_ID = "vci_logged"
+CLIENT_SECRET = "vcs_SECRET-client-77e1d2c3"
+
+
+def test_oauth_secrets_and_tokens_never_reach_a_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "grant_type": "client_credentials"}
+    with running_server(
+        tokens=(), oauth_clients=((CLIENT_ID, CLIENT_SECRET),), token_rate_limit="3/60"
+    ) as server:
+        first = httpx.post(server.token_url, json=body).json()["access_token"]
+        in_query = httpx.post(f"{server.token_url}?client_secret={CLIENT_SECRET}", json=body)
+        token = in_query.json()["access_token"]  # revokes ``first``
+        assert httpx.post(server.token_url, json={**body, "extra": CLIENT_SECRET}).status_code == 400
+        assert httpx.post(server.token_url, json=body).status_code == 429
+        with client_for(server, token) as http:
+            assert http.get(f"{EXPORTS}/unknown").status_code == 404
+        with client_for(server, first) as http:  # revoked
+            assert http.get(f"{EXPORTS}/unknown").status_code == 401
+    server_records = [r for r in caplog.records if r.name.startswith(("reference_server", "uvicorn"))]
+    access = [r.getMessage() for r in server_records if r.name == "reference_server.access"]
+    assert sum("/oauth/token" in line for line in access) == 4  # the log really saw the token requests
+    assert any("client_secret=REDACTED" in line for line in access)
+    text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in server_records)
+    for secret in (CLIENT_SECRET, first, token):
+        assert secret not in text
+
+
+def test_oauth_config_repr_and_errors_hide_secrets() -> None:
+    config = ServerConfig(oauth_clients=((CLIENT_ID, CLIENT_SECRET),))
+    assert CLIENT_SECRET not in repr(config)
+    for bad in (
+        (CLIENT_ID, CLIENT_SECRET + " x"),
+        (CLIENT_ID, CLIENT_SECRET + "\u00e9"),
+        ("", CLIENT_SECRET),
+    ):
+        with pytest.raises(ValueError) as excinfo:
+            ServerConfig(oauth_clients=(bad,))
+        assert "SECRET" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--oauth-client", CLIENT_SECRET],  # no colon: maybe a secret without its id
+        ["--oauth-client", f"{CLIENT_ID}:{CLIENT_SECRET} with space"],
+        ["--oauth-client", f"{CLIENT_ID}:{CLIENT_SECRET}", "--oauth-client", f"{CLIENT_ID}:{CLIENT_SECRET}"],
+    ],
+    ids=["no-colon", "space", "twice"],
+)
+def test_cli_oauth_errors_do_not_echo_secrets(args: list[str]) -> None:
+    result = run_cli(args)
+    assert result.returncode == 2 and "OAuth client #" in result.stderr
+    assert "SECRET-client" not in result.stderr + result.stdout

@@ -85,7 +85,17 @@ def run_proxy_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
 @contextlib.contextmanager
 def proxy_process(upstream: str, *extra: str) -> Iterator[ProxyProcess]:
     """Start the command on 127.0.0.1, a free port; killed if the test leaves it running."""
-    argv = [sys.executable, "-m", "conformance", "proxy", "--upstream", upstream, "--listen", "127.0.0.1:0", *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "proxy",
+        "--upstream",
+        upstream,
+        "--listen",
+        "127.0.0.1:0",
+        *extra,
+    ]
     child = subprocess.Popen(
         argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,

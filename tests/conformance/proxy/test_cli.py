@@ -46,7 +46,11 @@ def test_sigterm_writes_a_conforming_report_and_a_redacted_har(tmp_path: Path) -
         assert proxy.url.endswith("/v1") and proxy.url != server.base_url
         with AuthenticatedClient(base_url=proxy.url, token=TOKEN, timeout=httpx.Timeout(PATIENCE)) as client:
             export = create_and_wait(
-                client, SPREADSHEET_QUESTIONNAIRE_ID, format_="csv", timeout=PATIENCE, backoff=Backoff(min_delay=0.02, max_delay=0.2)
+                client,
+                SPREADSHEET_QUESTIONNAIRE_ID,
+                format_="csv",
+                timeout=PATIENCE,
+                backoff=Backoff(min_delay=0.02, max_delay=0.2),
             )
         assert isinstance(export, ExportCompleted)
         link = urlsplit(export.download_url)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ..hostile import hostile_server
-from .upstreams import PATIENCE, Proxied, Seen, answer, fixed, proxying, raw_upstream
+from .upstreams import PATIENCE, FakeJudge, Proxied, Seen, answer, fixed, proxying, raw_upstream
 
 TOKEN = "proxy-test-token-4Kq9Zs"
 _AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -27,7 +27,7 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def _noted(proxy: Proxied, status: int, words: str) -> None:
+def _noted(proxy: Proxied[FakeJudge], status: int, words: str) -> None:
     assert any(f"answered {status} itself" in note and words in note for note in proxy.log.notes()), (
         proxy.log.notes()
     )

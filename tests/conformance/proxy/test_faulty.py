@@ -78,7 +78,10 @@ def client_traffic(base: str) -> list[httpx.Response]:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=base, headers=auth, timeout=PATIENCE) as client:
         for questionnaire in (OK_QUESTIONNAIRE, FAILING_QUESTIONNAIRE):
-            created = client.post(contract.operation_path(contract.CREATE_OP), json={"questionnaireId": questionnaire, "format": "original"})
+            created = client.post(
+                contract.operation_path(contract.CREATE_OP),
+                json={"questionnaireId": questionnaire, "format": "original"},
+            )
             got.append(created)
             path = contract.operation_path(contract.GET_OP, id=str(created.json()["id"]))
             terminal = 0

@@ -150,16 +150,19 @@ class Proxied(Generic[J]):
     judge: J
     redactor: Redactor
     lines: list[str]
+    app: Proxy
 
 
 @contextlib.contextmanager
-def _serving(upstream: str, judge: J, redactor: Redactor, lines: list[str], **options: Any) -> Iterator[Proxied[J]]:
+def _serving(
+    upstream: str, judge: J, redactor: Redactor, lines: list[str], **options: Any
+) -> Iterator[Proxied[J]]:
     target = Upstream.parse(upstream)
     limits = {k: options.pop(k) for k in ("max_exchanges", "max_kept_bytes") if k in options}
     log = ExchangeLog(judge, redactor, lines.append, keep=options.pop("keep", True), **limits)
     proxy = Proxy(ProxyConfig(target, **options), log)
     with quiet_aborts(), embedded.serving(proxy, "127.0.0.1", 0, name="proxy") as port:
-        yield Proxied(f"http://127.0.0.1:{port}{target.prefix}", log, judge, redactor, lines)
+        yield Proxied(f"http://127.0.0.1:{port}{target.prefix}", log, judge, redactor, lines, proxy)
     log.close()
 
 

@@ -1,0 +1,97 @@
+"""Shared fixtures: a reference server and a faulty-server fake for recording, and check-traffic in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from questionnaire_exports_client.redact import Redactor
+
+from conformance.cli import run_cli
+from conformance.traffic.har import write_har
+from conformance.traffic.recorded import Recorded
+from reference_server import seed, testing
+
+from ..conformance.fake_api import (
+    FAILING_QUESTIONNAIRE,
+    OK_QUESTIONNAIRE,
+    TOKEN,
+    FakeConfig,
+    RunningFake,
+    running_fake,
+)
+from .flows import Api
+
+REFERENCE_TOKEN = "traffic-reference-token-4kQ9zV"
+
+
+@dataclass
+class Checked:
+    """One `check-traffic` run: exit code, console output, the JSON report and every report file's text."""
+
+    code: int
+    output: str
+    report: dict[str, Any]
+    files: dict[str, str]
+
+    @property
+    def failed_rules(self) -> set[str]:
+        return {rule["id"] for rule in self.report.get("rules", []) if rule["outcome"] == "failed"}
+
+    @property
+    def outcomes(self) -> dict[str, str]:
+        return {rule["id"]: rule["outcome"] for rule in self.report.get("rules", [])}
+
+
+def check_traffic(har: Path, *extra: str) -> Checked:
+    """`conformance check-traffic` in-process, all three reports written beside the file."""
+    paths = {name: har.with_suffix(f".report.{name}") for name in ("json", "xml", "html")}
+    argv = [
+        "check-traffic",
+        str(har),
+        "--report-json",
+        str(paths["json"]),
+        "--junit",
+        str(paths["xml"]),
+        "--report-html",
+        str(paths["html"]),
+        *extra,
+    ]
+    out = io.StringIO()
+    code = run_cli(argv, env={}, out=out)
+    files = {name: path.read_text(encoding="utf-8") for name, path in paths.items() if path.exists()}
+    return Checked(code, out.getvalue(), json.loads(files["json"]) if "json" in files else {}, files)
+
+
+def check_entries(tmp: Path, entries: list[Recorded], *extra: str, secrets: tuple[str, ...] = ()) -> Checked:
+    """Write `entries` as a HAR file (redacted as `run --har-out` writes it), then check it."""
+    har = tmp / "traffic.har"
+    write_har(har, entries, Redactor(secrets))
+    return check_traffic(har, *extra)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Iterator[Api]:
+    with testing.running_server(tokens=(REFERENCE_TOKEN,), export_delay=0.05, in_memory=True) as handle:
+        yield Api(
+            base_url=str(handle.base_url),
+            token=REFERENCE_TOKEN,
+            questionnaire_id=str(seed.SPREADSHEET_QUESTIONNAIRE_ID),
+            failing_questionnaire_id=str(seed.FAILING_QUESTIONNAIRE_ID),
+        )
+
+
+@pytest.fixture(scope="session")
+def traffic_fake() -> Iterator[RunningFake]:
+    """The catalogue's fake, one per worker (its `fault` and `export_delay` are switched per test)."""
+    with running_fake(FakeConfig()) as server:
+        yield server
+
+
+def fake_api(fake: RunningFake) -> Api:
+    return Api(fake.base_url, TOKEN, OK_QUESTIONNAIRE, FAILING_QUESTIONNAIRE)
