@@ -85,7 +85,9 @@ def test_every_run_option_is_documented_and_every_documented_option_exists() -> 
     assert run - mentioned == set(), "run options missing from docs/conformance.md"
     assert webhooks - mentioned == set(), "webhooks options missing from docs/conformance.md"
     assert proxy - mentioned == set(), "proxy options missing from docs/conformance.md"
-    assert mentioned - run - webhooks - proxy == set(), "docs/conformance.md names options the CLI does not have"
+    assert mentioned - run - webhooks - proxy == set(), (
+        "docs/conformance.md names options the CLI does not have"
+    )
 
 
 def test_the_options_table_rows_are_run_options() -> None:
