@@ -74,14 +74,6 @@ def _env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("CONFORMANCE_")}
 
 
-def run_proxy_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """The command run to its end (for the cases where it cannot start)."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", "proxy", *argv],
-        cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3 * PATIENCE,
-    )  # fmt: skip
-
-
 @contextlib.contextmanager
 def proxy_process(upstream: str, *extra: str) -> Iterator[ProxyProcess]:
     """Start the command on 127.0.0.1, a free port; killed if the test leaves it running."""

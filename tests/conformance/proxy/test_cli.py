@@ -3,9 +3,11 @@ output; exit 2 with one line when it cannot run."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,13 +17,15 @@ from questionnaire_exports_client import AuthenticatedClient
 from questionnaire_exports_client.lib import Backoff, create_and_wait
 from questionnaire_exports_client.models import ExportCompleted
 
+from conformance.cli import build_parser
+from conformance.proxy_cli import command_proxy
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import running_server
 
 from ..conftest import invoke
 from ..fake_api import OK_QUESTIONNAIRE, RunningFake
 from ..fake_api import TOKEN as FAKE_TOKEN
-from .process import proxy_process, run_proxy_cli
+from .process import proxy_process
 from .upstreams import PATIENCE
 
 TOKEN = "proxy-cli-token-Vb83kQz1"
@@ -100,14 +104,23 @@ def test_sigint_with_a_faulty_upstream_exits_1_with_the_finding(fake: RunningFak
 
 
 def test_no_traffic_exits_0_and_says_so(tmp_path: Path) -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        upstream = f"http://127.0.0.1:{unused.getsockname()[1]}/v1"
-        with proxy_process(upstream, "--report-json", str(tmp_path / "r.json")) as proxy:
-            code, output = proxy.stop(signal.SIGTERM)
+    """In this process, stopped by the event the signal handler stands for (set before it starts)."""
+    args = build_parser().parse_args(
+        ["proxy", "--upstream", "http://127.0.0.1:9/v1", "--listen", "127.0.0.1:0", *_outputs(tmp_path)]
+    )
+    stop = threading.Event()
+    stop.set()
+    out = io.StringIO()
+    code = command_proxy(args, out, stop)
+    output = out.getvalue()
     assert code == 0, output
+    assert output.startswith("listening on http://127.0.0.1:") and output.splitlines()[0].split()[2].endswith(
+        "/v1"
+    )
     assert "no API traffic" in output.strip().splitlines()[-1]
-    assert json.loads((tmp_path / "r.json").read_text())["requests"] == 0
+    files = _written(tmp_path)
+    assert json.loads(files["r.json"])["requests"] == 0
+    assert json.loads(files["t.har"])["log"]["entries"] == []
 
 
 def test_an_address_that_cannot_be_served_is_exit_2_in_one_line() -> None:
@@ -115,10 +128,11 @@ def test_an_address_that_cannot_be_served_is_exit_2_in_one_line() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        done = run_proxy_cli(["--upstream", "http://127.0.0.1:9/v1", "--listen", f"127.0.0.1:{port}"])
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stdout.strip().splitlines() == [done.stdout.strip()]
-    assert done.stdout.startswith("conformance: cannot run: ") and not done.stderr
+        code, output = invoke(
+            ["proxy", "--upstream", "http://127.0.0.1:9/v1", "--listen", f"127.0.0.1:{port}"]
+        )
+    assert code == 2, output
+    assert output.count("\n") == 1 and output.startswith("conformance: cannot run: "), output
 
 
 @pytest.mark.parametrize(
