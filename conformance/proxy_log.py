@@ -3,7 +3,7 @@
 Why one worker thread: the judge's rules (schema, client parsing) are CPU work that must not stall the
 event loop forwarding other clients' bytes, and its cross-exchange rules (a terminal status never changes)
 need the exchanges in the order they finished. Why the bounds: a proxy may run for days; after
-``max_exchanges`` it only forwards and counts, and the bodies kept for the HAR stop at ``max_kept_bytes``.
+``max_exchanges`` it only forwards and counts, and what is kept for the HAR stops at ``max_kept_bytes``.
 Every credential in an ``Authorization`` header is given to the redactor before anything about its
 exchange is printed or kept.
 """
@@ -21,6 +21,7 @@ from typing import Protocol
 
 from questionnaire_exports_client.redact import Redactor
 
+from .traffic.judge import MAX_SECRETS
 from .traffic.recorded import Recorded
 
 DEFAULT_MAX_EXCHANGES = 10_000
@@ -60,16 +61,30 @@ class ExchangeLog:
         self.api = 0  # API exchanges judged
         self.other = 0  # exchanges outside the API (downloads): forwarded and counted only
         self.unrecorded = 0  # exchanges beyond max_exchanges: forwarded only
+        self.unkept = 0  # exchanges judged but left out of the HAR (its byte budget spent)
         self._answered: Counter[tuple[int, str]] = Counter()
         self._broken: Counter[str] = Counter()
         self._errors: list[str] = []
+        self._credentials: set[str] = set()
+        self._too_many_credentials = False
 
     def learn(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        """Add the credential of every ``Authorization`` header (whatever its scheme) to the redactor."""
+        """Add the credential of every ``Authorization`` header (whatever its scheme) to the redactor, up to
+        ``MAX_SECRETS`` distinct ones (each makes redaction slower); beyond them only the patterns
+        (``Bearer ...``, an ``Authorization`` value) hide a credential, and a note says so."""
         for name, value in headers:
-            if name.lower() == b"authorization":
-                _, _, credential = value.decode("latin-1").strip().partition(" ")
-                self.redactor.add(credential.strip() or value.decode("latin-1").strip())
+            if name.lower() != b"authorization":
+                continue
+            text = value.decode("latin-1").strip()
+            credential = text.partition(" ")[2].strip() or text
+            with self._lock:
+                if credential in self._credentials:
+                    continue
+                if len(self._credentials) >= MAX_SECRETS:
+                    self._too_many_credentials = True
+                    continue
+                self._credentials.add(credential)
+            self.redactor.add(credential)
 
     async def record(self, recorded: Recorded, api: bool) -> None:
         """Number the exchange, then (in the worker, in order) judge it if it is an API one and keep it."""
@@ -99,15 +114,21 @@ class ExchangeLog:
             else:
                 self.other += 1
             if self.keep:
-                self._entries.append(self._within_budget(recorded))
+                self._keep(recorded)
 
-    def _within_budget(self, recorded: Recorded) -> Recorded:
-        size = len(recorded.response_body) + len(recorded.request_body or b"")
-        if self._kept_bytes + size <= self.max_kept_bytes:
-            self._kept_bytes += size
-            return recorded
-        spent = f"not recorded: the HAR's body budget of {self.max_kept_bytes} bytes is spent"
-        return replace(recorded, request_body=None, response_body=b"", cut=spent)
+    def _keep(self, recorded: Recorded) -> None:
+        """Keep the whole exchange while it fits the byte budget, then its headers only, then nothing."""
+        heads = sum(len(n) + len(v) for n, v in (*recorded.request_headers, *recorded.response_headers))
+        bodies = len(recorded.response_body) + len(recorded.request_body or b"")
+        if self._kept_bytes + heads + bodies <= self.max_kept_bytes:
+            self._kept_bytes += heads + bodies
+            self._entries.append(recorded)
+        elif self._kept_bytes + heads <= self.max_kept_bytes:
+            self._kept_bytes += heads
+            spent = f"not recorded: the HAR's budget of {self.max_kept_bytes} bytes is spent"
+            self._entries.append(replace(recorded, request_body=None, response_body=b"", cut=spent))
+        else:
+            self.unkept += 1
 
     def answered(self, status: int, detail: str, method: str, url: str) -> None:
         with self._lock:
@@ -143,6 +164,15 @@ class ExchangeLog:
                 notes.append(
                     f"{self.unrecorded} exchange(s) after the first {self.max_exchanges} (--max-exchanges) "
                     "or after the stop were forwarded but neither judged nor recorded"
+                )
+            if self.unkept:
+                notes.append(
+                    f"{self.unkept} exchange(s) left out of the HAR: its {self.max_kept_bytes} bytes are spent"
+                )
+            if self._too_many_credentials:
+                notes.append(
+                    f"more than {MAX_SECRETS} distinct credentials: later ones are hidden only where they "
+                    "follow `Bearer` or stand in an Authorization header"
                 )
             notes += self._errors
             notes.append(

@@ -3,14 +3,21 @@ closes the client's connection when an answer breaks off after its head, and sto
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from questionnaire_exports_client.redact import Redactor
+
+from conformance.proxy_log import ExchangeLog
+from conformance.traffic.judge import MAX_SECRETS
+from conformance.traffic.recorded import Recorded
 
 from ..hostile import hostile_server
 from .upstreams import PATIENCE, FakeJudge, Proxied, Seen, answer, fixed, proxying, raw_upstream
@@ -152,17 +159,50 @@ def test_a_request_body_trickled_past_the_limit_is_answered_408() -> None:
     assert upstream.seen == []
 
 
-def test_recording_stops_at_max_exchanges_and_bodies_at_the_byte_budget_forwarding_goes_on() -> None:
+def test_recording_stops_at_max_exchanges_forwarding_goes_on() -> None:
     body = b'{"id": "x"}' * 10
     ok = answer(b"HTTP/1.1 200 OK", [(b"Content-Length", str(len(body)).encode())], body)
-    with (
-        raw_upstream(fixed(ok)) as upstream,
-        proxying(upstream.url(), max_exchanges=3, max_kept_bytes=150) as proxy,
-    ):
+    with raw_upstream(fixed(ok)) as upstream, proxying(upstream.url(), max_exchanges=3) as proxy:
         answers = [httpx.get(proxy.url + f"/x/{n}", timeout=PATIENCE).content for n in range(5)]
     assert answers == [body] * 5 and len(upstream.seen) == 5
     assert [r.index for r in proxy.judge.observed] == [0, 1, 2]
-    kept = proxy.log.entries
-    assert [r.response_body for r in kept] == [body, b"", b""]
-    assert kept[1].cut is not None and "budget of 150 bytes" in kept[1].cut
+    assert [r.response_body for r in proxy.log.entries] == [body] * 3
     assert any("2 exchange(s) after the first 3" in note for note in proxy.log.notes())
+
+
+def _recorded(body: bytes) -> Recorded:
+    return Recorded(
+        index=-1, started=datetime.now(UTC), method="GET", url="http://127.0.0.1/v1/x",
+        request_headers=(("host", "127.0.0.1"),), request_body=None, status=200,
+        response_headers=(("content-type", "application/json"),), response_body=body,
+    )  # fmt: skip
+
+
+def test_the_har_keeps_whole_exchanges_then_headers_only_then_nothing_within_its_budget() -> None:
+    heads = len("host127.0.0.1content-typeapplication/json")
+    judge = FakeJudge()
+    log = ExchangeLog(judge, Redactor(), lambda _line: None, keep=True, max_kept_bytes=100 + 2 * heads)
+
+    async def record_all() -> None:
+        for _ in range(3):
+            await log.record(_recorded(b"x" * 100), api=True)
+
+    asyncio.run(record_all())
+    log.close()
+    kept = log.entries
+    assert [len(r.response_body) for r in kept] == [100, 0]
+    assert kept[1].cut is not None and "budget of" in kept[1].cut
+    assert len(judge.observed) == 3 and all(len(r.response_body) == 100 for r in judge.observed)
+    assert any("1 exchange(s) left out of the HAR" in note for note in log.notes())
+
+
+def test_credentials_are_learnt_up_to_a_bound() -> None:
+    redactor = Redactor()
+    log = ExchangeLog(FakeJudge(), redactor, lambda _line: None, keep=False)
+    for n in range(MAX_SECRETS + 5):
+        log.learn([(b"authorization", f"Bearer token-number-{n:05d}".encode())])
+    log.close()
+    assert redactor.text("token-number-00000") == "REDACTED"
+    assert redactor.text(f"Bearer token-number-{MAX_SECRETS + 1:05d}") == "Bearer REDACTED"  # by pattern
+    assert redactor.text(f"token-number-{MAX_SECRETS + 1:05d}") != "REDACTED"  # not learnt: bounded
+    assert any(f"more than {MAX_SECRETS} distinct credentials" in note for note in log.notes())
