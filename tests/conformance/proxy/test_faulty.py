@@ -63,13 +63,31 @@ class Tap:
         await self.app(scope, receive, tapped)
 
 
-@contextlib.contextmanager
-def tapped_fake(fault: str | None) -> Iterator[tuple[str, Tap]]:
-    state = FakeState(config=FakeConfig(fault=fault))
+@dataclass
+class TappedFake:
+    base_url: str
+    state: FakeState
+    tap: Tap
+
+
+@pytest.fixture(scope="module")
+def tapped() -> Iterator[TappedFake]:
+    """The fake API behind a tap, shared by the module; each test switches its fault and clears the tap."""
+    state = FakeState(config=FakeConfig())
     tap = Tap(FakeApi(state).app)
     with serve_in_thread(tap, name="tapped-fake", date_header=True) as served:  # type: ignore[arg-type]
         state.base_url = served.origin
-        yield served.base_url, tap
+        yield TappedFake(served.base_url, state, tap)
+
+
+@contextlib.contextmanager
+def faulty(tapped: TappedFake, fault: str | None) -> Iterator[tuple[str, Tap]]:
+    tapped.state.config.fault = fault
+    tapped.tap.sent.clear()
+    try:
+        yield tapped.base_url, tapped.tap
+    finally:
+        tapped.state.config.fault = None
 
 
 def client_traffic(base: str) -> list[httpx.Response]:
@@ -104,8 +122,10 @@ def _unchanged(received: list[httpx.Response], tap: Tap) -> None:
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_the_proxy_reports_the_fault_and_forwards_the_answers_unchanged(fault: str) -> None:
-    with tapped_fake(fault) as (base, tap), judging(base) as proxy:
+def test_the_proxy_reports_the_fault_and_forwards_the_answers_unchanged(
+    tapped: TappedFake, fault: str
+) -> None:
+    with faulty(tapped, fault) as (base, tap), judging(base) as proxy:
         received = client_traffic(proxy.url)
     _unchanged(received, tap)
     report = proxy.judge.report(base, 1.0)
@@ -115,8 +135,8 @@ def test_the_proxy_reports_the_fault_and_forwards_the_answers_unchanged(fault: s
     assert any(f"FAIL [{CATALOGUE[fault]}]" in line for line in proxy.lines)  # printed as it happened
 
 
-def test_a_correct_upstream_is_conforming_through_the_proxy() -> None:
-    with tapped_fake(None) as (base, tap), judging(base) as proxy:
+def test_a_correct_upstream_is_conforming_through_the_proxy(tapped: TappedFake) -> None:
+    with faulty(tapped, None) as (base, tap), judging(base) as proxy:
         received = client_traffic(proxy.url)
     _unchanged(received, tap)
     report = proxy.judge.report(base, 1.0)
