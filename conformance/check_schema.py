@@ -39,6 +39,11 @@ def _messages(errors: list[ValidationError], prefix: str) -> list[str]:
     return out
 
 
+def error_messages(errors: list[ValidationError]) -> list[str]:
+    """One message per way a body breaks a schema, naming the field (for validators other modules hold)."""
+    return _messages(errors, "")
+
+
 def union_messages(body: Any, schema: dict[str, Any]) -> list[str]:
     """Validate a discriminated union by its tag: one clear message per broken field."""
     disc = schema["discriminator"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -17,7 +18,8 @@ from typing import Any, NoReturn, TextIO
 
 from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor
 
-from .config import PROFILES, RunConfig, is_loopback, profile_defaults
+from . import credentials
+from .config import PROFILES, RunConfig, is_header_token, is_loopback, profile_defaults
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--token-env", default=DEFAULT_TOKEN_ENV, help="environment variable holding the bearer token"
     )
+    credentials.add_options(run)
     run.add_argument(
         "--profile", choices=PROFILES, help="quick (default off loopback) or full (default on loopback)"
     )
@@ -162,7 +165,7 @@ def check_token(token: str, variable: str) -> None:
     """A token must be non-empty printable ASCII without spaces (it goes into an HTTP header)."""
     if not token:
         raise UsageError(f"set the bearer token in the environment variable {variable}")
-    if not token.isascii() or not token.isprintable() or " " in token:
+    if not is_header_token(token):
         raise UsageError(f"the token in {variable} must be printable ASCII without spaces")
 
 
@@ -208,20 +211,29 @@ def _config(args: argparse.Namespace, base_url: str, token: str) -> RunConfig:
 
 @contextlib.contextmanager
 def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunConfig]:
+    pair = credentials.client_pair(args, env)  # client credentials: the suite mints its own tokens
     if args.base_url:
         if not args.base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must be an http(s) URL, got {args.base_url!r}")
+        if pair is not None:
+            oauth = credentials.oauth_config(args, pair, args.base_url)
+            yield dataclasses.replace(_config(args, args.base_url, ""), oauth=oauth)
+            return
         token = env.get(args.token_env, "")
         check_token(token, args.token_env)
         yield _config(args, args.base_url, token)
         return
     from .embedded import embedded_server
 
-    with embedded_server() as server:
+    with embedded_server(oauth_client=pair) as server:
         args.questionnaire_id = args.questionnaire_id or server.questionnaire_id
         args.failing_questionnaire_id = args.failing_questionnaire_id or server.failing_questionnaire_id
         args.document_questionnaire_id = args.document_questionnaire_id or server.document_questionnaire_id
-        yield _config(args, server.base_url, server.token)
+        config = _config(args, server.base_url, server.token)
+        if pair is not None:
+            cap = server.max_token_requests
+            config.oauth = credentials.oauth_config(args, pair, server.base_url, max_token_requests=cap)
+        yield config
 
 
 def _write_reports(args: argparse.Namespace, report: Report, redactor: Redactor, out: TextIO) -> bool:
@@ -253,13 +265,15 @@ def command_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
     from .traffic.capture import RunCapture
     from .traffic.cli import write_capture
 
-    redactor = Redactor([env.get(args.token_env, "")])
+    redactor = Redactor([env.get(args.token_env, ""), env.get(args.client_secret_env, "")])
     progress = progress_printer(redactor, out)
     capture: RunCapture | None = None
     try:
         with _target(args, env) as config:
             redactor.add(config.token)
-            if len(config.token) < SAFE_SECRET_LENGTH:
+            if config.oauth is not None and env.get(args.token_env):
+                out.write(f"conformance: note: {args.token_env} is ignored: client credentials are set\n")
+            elif config.oauth is None and len(config.token) < SAFE_SECRET_LENGTH:
                 out.write(
                     f"conformance: warning: the token is {len(config.token)} characters long, too short to "
                     "redact safely; it is hidden only where it stands alone\n"
@@ -366,6 +380,8 @@ def run_cli(
         out.write("conformance: interrupted\n")
         return EXIT_CANNOT_RUN
     except Exception as exc:  # the promise is one line and exit 2, never a traceback
-        redactor = Redactor([env.get(DEFAULT_TOKEN_ENV, "")])
+        redactor = Redactor(
+            [env.get(DEFAULT_TOKEN_ENV, ""), env.get(credentials.DEFAULT_CLIENT_SECRET_ENV, "")]
+        )
         out.write(redactor.text(f"conformance: internal error: {type(exc).__name__}: {exc}") + "\n")
         return EXIT_CANNOT_RUN

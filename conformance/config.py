@@ -46,6 +46,30 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def is_header_token(value: str) -> bool:
+    """Whether a bearer token can go into an HTTP header: non-empty printable ASCII without spaces."""
+    return bool(value) and value.isascii() and value.isprintable() and " " not in value
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    """Client credentials the suite mints its own tokens with (instead of a static token).
+
+    `id_env`/`secret_env` name the variables they came from, for messages; the secret is never printed.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    token_url: str = ""
+    scope: str | None = None
+    check_revocation: bool = False
+    id_env: str = "CONFORMANCE_CLIENT_ID"
+    secret_env: str = "CONFORMANCE_CLIENT_SECRET"
+    #: Token requests one run may send, every attempt and check included (the vendor allows 5 a minute,
+    #: shared with production; the embedded server, whose tokens live seconds, allows more).
+    max_token_requests: int = 4
+
+
 @dataclass
 class RunConfig:
     """Everything one run needs. `token` is held here only, never printed."""
@@ -76,6 +100,7 @@ class RunConfig:
     max_body_bytes: int = 1024 * 1024
     max_download_bytes: int = 100 * 1024 * 1024
     require_coverage: bool = False
+    oauth: OAuthConfig | None = None  # set: tokens are minted from client credentials, `token` is unused
 
     @property
     def loopback(self) -> bool:

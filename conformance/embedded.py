@@ -1,7 +1,8 @@
 """The embedded default target: the reference server on a free loopback port.
 
 Why: `make conformance` must work with nothing running; it starts the reference server, runs the suite
-against it with a throw-away token, and stops it.
+against it with a throw-away token, and stops it. With client credentials the server knows that one client
+and gives tokens that live seconds, so the suite mints, refreshes and waits a token out within the run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+#: Seconds the embedded server's tokens last with client credentials: short, so the expired-token check
+#: waits at most this plus `--clock-skew` at the end of the run (a run refreshes a few times meanwhile).
+EMBEDDED_TOKEN_LIFETIME = 2.0
+#: Token requests an embedded run may send (the vendor's 5 a minute do not apply to this server).
+EMBEDDED_TOKEN_REQUESTS = 30
+
 
 @dataclass(frozen=True)
 class Embedded:
@@ -21,6 +28,7 @@ class Embedded:
     questionnaire_id: str
     document_questionnaire_id: str | None
     failing_questionnaire_id: str | None
+    max_token_requests: int = 4
 
 
 class EmbeddedUnavailable(Exception):
@@ -28,20 +36,32 @@ class EmbeddedUnavailable(Exception):
 
 
 @contextlib.contextmanager
-def embedded_server() -> Iterator[Embedded]:
-    """Start `reference_server.testing.running_server` and yield what the suite needs to test it."""
+def embedded_server(oauth_client: tuple[str, str] | None = None) -> Iterator[Embedded]:
+    """Start `reference_server.testing.running_server` and yield what the suite needs to test it.
+
+    With `oauth_client` (id, secret) the server knows only that client and no static token."""
     try:
         from reference_server import seed, testing
+        from reference_server.config import RateLimit
     except ImportError as exc:
         raise EmbeddedUnavailable(f"the embedded reference server is not available ({exc})") from exc
-    token = "embedded-" + secrets.token_urlsafe(16)
+    token = "" if oauth_client else "embedded-" + secrets.token_urlsafe(16)
+    auth: dict[str, Any] = {"tokens": (token,)}
+    if oauth_client is not None:
+        auth = {
+            "tokens": (),
+            "oauth_clients": (oauth_client,),
+            "token_lifetime": EMBEDDED_TOKEN_LIFETIME,
+            "token_rate_limit": RateLimit(EMBEDDED_TOKEN_REQUESTS, 60.0),
+        }
     with (
         _quiet("uvicorn.error"),
-        testing.running_server(tokens=(token,), export_delay=0.05, in_memory=True) as handle,
+        testing.running_server(export_delay=0.05, in_memory=True, **auth) as handle,
     ):
         yield Embedded(
             base_url=str(handle.base_url),
             token=token,
+            max_token_requests=EMBEDDED_TOKEN_REQUESTS,
             questionnaire_id=str(seed.SPREADSHEET_QUESTIONNAIRE_ID),
             document_questionnaire_id=str(getattr(seed, "DOCUMENT_QUESTIONNAIRE_ID", "")) or None,
             failing_questionnaire_id=str(getattr(seed, "FAILING_QUESTIONNAIRE_ID", "")) or None,

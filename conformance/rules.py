@@ -44,7 +44,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         ERRORS_AUTH,
-        "unknown id -> 404, missing/wrong token -> 401, invalid body -> 400, problem+json, never 5xx",
+        "unknown id -> 404, missing/wrong/expired token -> 401, invalid body -> 400, problem+json, never 5xx; "
+        "token endpoint answers follow oauth-token.yaml, a wrong client secret -> 401 invalid_client",
     ),
 )
 

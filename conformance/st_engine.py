@@ -42,6 +42,7 @@ from .transport import (
     Sent,
     Target,
     TargetUnreachable,
+    TokenUnavailable,
 )
 
 #: Requests Schemathesis sent are attributed to this bucket in the per-rule counts.
@@ -134,7 +135,7 @@ def _routed_send(
         raise requests.exceptions.ConnectionError(f"{NOT_SENT} {stopped}", request=request)
     try:
         sent = route.target.engine_send(method, url, headers, _request_body(request.body))
-    except (BudgetExhausted, DeadlineExceeded) as exc:
+    except (BudgetExhausted, DeadlineExceeded, TokenUnavailable) as exc:
         with route.lock:
             route.stopped = route.stopped or str(exc)
         raise requests.exceptions.ConnectionError(f"{NOT_SENT} {exc}", request=request) from None
@@ -240,7 +241,8 @@ def build_config(ctx: Context, allotment: int) -> SchemathesisConfig:
         "seed": config.seed,
         "workers": 1,
         "base-url": config.base_url.rstrip("/"),
-        "headers": {"Authorization": f"Bearer {config.token}"},
+        # The token of this moment; `Target.engine_send` swaps in a refreshed one when it changes.
+        "headers": {"Authorization": f"Bearer {ctx.target.tokens.current()}"},
         "generation": {"max-examples": config.st_max_examples, "database": "none"},
         "phases": phases,
         "request-timeout": config.request_timeout,

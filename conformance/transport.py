@@ -10,10 +10,10 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -61,12 +61,40 @@ class AnswerTimedOut(TargetUnreachable):
     """No status line within the request's total time limit."""
 
 
+class TokenUnavailable(StopRun):
+    """No bearer token could be had mid-run (refused, rate limited, the cap reached): the run stops early."""
+
+
 class NotSent(StopRun):
     """A request that never left this process (httpx or h11 refused its headers or URL)."""
 
 
 class ReadOnlyRefused(NotSent):
     """A request the run's safety settings forbid (a write under --read-only, another host); never sent."""
+
+
+class TokenSource(Protocol):
+    """Where `Target` takes the bearer token of every authenticated request: a static one, or one minted
+    from client credentials and refreshed (`conformance/oauth.py`), asked anew for each request."""
+
+    def current(self) -> str: ...
+
+    def is_ours(self, token: str) -> bool:
+        """Whether `token` is one this source handed out (a superseded one included)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticToken:
+    """The token of `--token-env`, the same for the whole run."""
+
+    token: str = field(repr=False)
+
+    def current(self) -> str:
+        return self.token
+
+    def is_ours(self, token: str) -> bool:
+        return token == self.token
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,8 @@ class Target:
         self._api = bounded_client(config.request_timeout, base_url=config.base_url.rstrip("/"))
         # The storage client never carries the API token: a pre-signed link must work without it.
         self._storage = bounded_client(config.request_timeout)
+        self._oauth = bounded_client(config.request_timeout)  # token requests: the body is the credential
+        self.tokens: TokenSource = StaticToken(config.token)
         self._host = urlsplit(config.base_url).netloc.lower()
         self.progress: Callable[[str], None] | None = None  # where new transport findings are printed
         #: Called with every answered request (`run --har-out` records them): request, answer, start, ms.
@@ -162,6 +192,7 @@ class Target:
     def close(self) -> None:
         self._api.close()
         self._storage.close()
+        self._oauth.close()
 
     def remaining(self) -> int:
         with self._lock:
@@ -185,9 +216,11 @@ class Target:
                 self.used += n
         self.tally.count(rule, n)
 
-    def _headers(self, auth: Auth) -> dict[str, str]:
+    def _headers(self, auth: Auth, bearer: str | None = None) -> dict[str, str]:
+        if bearer is not None:
+            return {"Authorization": f"Bearer {bearer}"}
         if auth == "token":
-            return {"Authorization": f"Bearer {self.config.token}"}
+            return {"Authorization": f"Bearer {self.tokens.current()}"}
         if auth == "wrong":
             return {"Authorization": f"Bearer {WRONG_TOKEN}"}
         return {}
@@ -208,8 +241,9 @@ class Target:
         poll: bool = False,
         max_bytes: int | None = None,
         keep: bool = True,
+        token_request: bool = False,
     ) -> Fetched:
-        if self.config.read_only and method.upper() not in READ_ONLY_METHODS:
+        if self.config.read_only and method.upper() not in READ_ONLY_METHODS and not token_request:
             raise ReadOnlyRefused(f"{method} refused: --read-only sends only GET and HEAD")
         request = client.build_request(method, url, headers=headers, content=content)
         self.limiter.wait(self.deadline)
@@ -260,9 +294,10 @@ class Target:
         content: bytes | None = None,
         content_type: str | None = "application/json",
         poll: bool = False,
+        bearer: str | None = None,
     ) -> Sent:
-        """Send one API request; `path` is relative to the base URL."""
-        headers = self._headers(auth)
+        """Send one API request; `path` is relative to the base URL; `bearer` replaces the current token."""
+        headers = self._headers(auth, bearer)
         if json_body is not None:
             content = json.dumps(json_body).encode()
         if content is not None and content_type:
@@ -302,12 +337,31 @@ class Target:
                 return f"download redirected to a non-http(s) location {self.redactor.url(url)}"
         return f"download redirected more than {_STORAGE_REDIRECTS} times"
 
+    def token_post(
+        self, rule: str, url: str, body: bytes, *, max_bytes: int, learn: Callable[[httpx.Response], None]
+    ) -> Sent:
+        """One token request (`oauth-token.yaml`): counted under `rule`, rate limited, bounded, never
+        redirected, allowed under --read-only. `learn` sees the answer before its reproduction is made, so
+        a minted token is known to the redactor before anything could show it."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        try:
+            fetched = self._fetch(
+                self._oauth, rule, "POST", url, headers=headers, content=body, max_bytes=max_bytes,
+                token_request=True,
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            # from None: the httpx error holds the request, and the request's body is the secret.
+            raise self._unreachable("POST", url, exc) from None
+        learn(fetched.response)
+        return self._sent("POST", url, body, fetched, findings=False)
+
     def engine_send(
         self, method: str, url: str, headers: list[tuple[bytes, bytes]], content: bytes | None
     ) -> Sent:
         """One request from another engine (Schemathesis): same budget, limits and findings as the suite's."""
         if urlsplit(url).netloc.lower() != self._host:
             raise NotSent(f"request to another host {urlsplit(url).netloc} refused")
+        headers = self._current_token(headers)
         try:
             fetched = self._fetch(self._api, ENGINE_BUCKET, method, url, headers=headers, content=content)
         except _ENGINE_NOT_SENT as exc:
@@ -316,8 +370,27 @@ class Target:
             raise self._unreachable(method, url, exc) from exc
         return self._sent(method, url, content, fetched)
 
+    def _current_token(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The engine's headers with a token of ours (set when it started) replaced by the current one, so a
+        token refreshed mid-run reaches its requests too; any other Authorization is sent as it is."""
+        out = []
+        for name, value in headers:
+            scheme, _, token = value.partition(b" ")
+            ours = scheme.lower() == b"bearer" and self.tokens.is_ours(token.decode("latin-1"))
+            if name.lower() == b"authorization" and ours:
+                value = b"Bearer " + self.tokens.current().encode("latin-1")
+            out.append((name, value))
+        return out
+
     def _sent(
-        self, method: str, url: str, content: bytes | None, fetched: Fetched, *, download: bool = False
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        fetched: Fetched,
+        *,
+        download: bool = False,
+        findings: bool = True,
     ) -> Sent:
         response = fetched.response
         exchange = exchange_of(
@@ -339,7 +412,7 @@ class Target:
             cut=fetched.cut,
             sha256=fetched.sha256,
         )
-        if not download:
+        if findings and not download:
             self._transport_findings(method, url, sent)
         return sent
 

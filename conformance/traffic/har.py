@@ -169,13 +169,18 @@ def _entry(index: int, entry: Any, max_body: int) -> Recorded:
     mime = content.get("mimeType") if isinstance(content, dict) else None
     if header(response_headers, "content-type") is None and isinstance(mime, str) and mime:
         response_headers = (*response_headers, ("content-type", mime))
+    request_headers = _headers(request.get("headers"))
+    post = request.get("postData")
+    post_mime = post.get("mimeType") if isinstance(post, dict) else None
+    if header(request_headers, "content-type") is None and isinstance(post_mime, str) and post_mime:
+        request_headers = (*request_headers, ("content-type", post_mime))
     body, cut = _response_body(response, max_body)
     return Recorded(
         index=index,
         started=_parse_time(entry.get("startedDateTime")),
         method=method.upper(),
         url=url,
-        request_headers=_headers(request.get("headers")),
+        request_headers=request_headers,
         request_body=_request_body(request, max_body),
         status=status,
         response_headers=response_headers,

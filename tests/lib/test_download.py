@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from questionnaire_exports_client.lib import DownloadError, download_export
+from questionnaire_exports_client import Client
+from questionnaire_exports_client.lib import ClientCredentials, DownloadError, download_export
 from questionnaire_exports_client.models import ExportCompleted, ExportFailed, ExportPending
 
-from .conftest import TOKEN, ScriptedApi, export_body, ok
+from .conftest import BASE_URL, TOKEN, ScriptedApi, export_body, ok
 
 BEFORE_EXPIRY = datetime(2025, 1, 9, 12, 0, tzinfo=UTC)  # the example's link expires 12:10
 AFTER_EXPIRY = datetime(2025, 1, 10, 0, 0, tzinfo=UTC)
@@ -178,6 +179,17 @@ def test_storage_client_carrying_the_token_is_refused(api: ScriptedApi, tmp_path
                 api.client(), example_export(), tmp_path / "f", http=leaky, now=lambda: BEFORE_EXPIRY
             )
         assert TOKEN not in str(caught.value)
+    assert files_in(tmp_path) == []
+
+
+def test_storage_client_with_an_auth_is_refused_for_a_plain_client(api: ScriptedApi, tmp_path: Path) -> None:
+    """With ``ClientCredentials`` on a plain ``Client`` there is no static token: an ``auth`` is the leak."""
+    auth = ClientCredentials("vci_x", "vcs_x", token_url="https://auth.test/oauth/token")
+    plain = Client(base_url=BASE_URL, httpx_args={"transport": httpx.MockTransport(api.handler)})
+    with pytest.raises(ValueError, match="must not carry"):
+        download_export(
+            plain, example_export(), tmp_path / "f", http=httpx.Client(auth=auth), now=lambda: BEFORE_EXPIRY
+        )
     assert files_in(tmp_path) == []
 
 

@@ -182,6 +182,32 @@ def test_documented_five_lines_download_a_csv(tmp_path: Path, monkeypatch: pytes
         assert next(csv.reader(handle)) == list(EXPORT_COLUMNS)
 
 
+def test_client_credentials_example_is_five_lines_and_downloads_a_csv(tmp_path: Path) -> None:
+    """``examples/client_credentials.py``: id and secret from the environment, five lines, a CSV on disk."""
+    source = (EXAMPLES / "client_credentials.py").read_text(encoding="utf-8")
+    five = [line for line in source.split("# five lines:\n", 1)[1].splitlines() if line.strip()]
+    assert len(five) == 5 and five[-1] == "print(path)"
+    client_id, secret = "vci_example", "vcs_example-SECRET-4d3c2b1a"
+    with running_server(
+        tokens=(), oauth_clients=((client_id, secret),), export_delay=0.05, in_memory=True
+    ) as server:
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / "client_credentials.py")],
+            env={**os.environ, "API": server.origin, "CLIENT_ID": client_id, "CLIENT_SECRET": secret},
+            capture_output=True,
+            text=True,
+            timeout=45,
+            check=False,
+            cwd=tmp_path,
+        )
+        issued = server.runtime.oauth.issued[client_id]
+    assert result.returncode == 0, result.stderr
+    with (tmp_path / result.stdout.strip()).open(encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.reader(handle)) == list(EXPORT_COLUMNS)
+    assert issued == 1  # one token for the whole run
+    assert secret not in result.stdout + result.stderr
+
+
 def load_receiver_example() -> Any:
     spec = importlib.util.spec_from_file_location(
         "webhook_receiver_example", EXAMPLES / "webhook_receiver.py"

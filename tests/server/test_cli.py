@@ -85,11 +85,6 @@ def test_serves_the_api_and_stops_gracefully(tmp_path: Path, stop: list[subproce
         (["--token", "t", "--public-url", "javascript:alert(1)//"], "public URL"),
         (["--token", "t", "--forwarded-allow-ips", "10.0.0.1,proxy"], "forwarded-allow-ips"),
         (["--token", "t", "--header-timeout", "0"], "timeout"),
-        (["--oauth-client", "vci_x:s", "--token-lifetime", "0"], "token lifetime"),
-        (["--oauth-client", "vci_x:s", "--token-lifetime", "86401"], "token lifetime"),
-        (["--oauth-client", "vci_x:s", "--token-rate-limit", "5"], "rate limit"),
-        (["--oauth-client", "vci_x:"], "OAuth client #1"),
-        (["--oauth-client", ":s"], "OAuth client #1"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
@@ -98,6 +93,26 @@ def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--oauth-client", "vci_x:s", "--token-lifetime", "0"], "token lifetime"),
+        (["--oauth-client", "vci_x:s", "--token-lifetime", "86401"], "token lifetime"),
+        (["--oauth-client", "vci_x:s", "--token-rate-limit", "5"], "rate limit"),
+        (["--oauth-client", "vci_x:"], "OAuth client #1"),
+        (["--oauth-client", ":s"], "OAuth client #1"),
+        (
+            ["--oauth-client", "vci_x:s", "--oauth-client", "vci_y"],
+            "OAuth client #2 must look like ID:SECRET",
+        ),
+    ],
+)
+def test_bad_oauth_arguments_are_refused(args: list[str], message: str) -> None:
+    """In process: ``main`` turns this ``ValueError`` into exit 2 (``test_secrets_never_logged`` runs one)."""
+    with pytest.raises(ValueError, match=message):
+        build_config(build_parser().parse_args(args), {})
 
 
 def test_the_default_database_is_per_user_and_named_at_startup(

@@ -62,10 +62,16 @@ def check_traffic(har: Path, *extra: str) -> Checked:
         str(paths["html"]),
         *extra,
     ]
-    out = io.StringIO()
-    code = run_cli(argv, env={}, out=out)
+    code, output = invoke_cli(argv)
     files = {name: path.read_text(encoding="utf-8") for name, path in paths.items() if path.exists()}
-    return Checked(code, out.getvalue(), json.loads(files["json"]) if "json" in files else {}, files)
+    return Checked(code, output, json.loads(files["json"]) if "json" in files else {}, files)
+
+
+def invoke_cli(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """The conformance CLI in-process: exit code and everything it printed."""
+    out = io.StringIO()
+    code = run_cli(argv, env=env or {}, out=out)
+    return code, out.getvalue()
 
 
 def check_entries(tmp: Path, entries: list[Recorded], *extra: str, secrets: tuple[str, ...] = ()) -> Checked:

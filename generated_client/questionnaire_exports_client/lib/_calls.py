@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ..client import AuthenticatedClient
+from ..client import AuthenticatedClient, Client
 from ..errors import ResponseValidationError, TransportError, UnexpectedStatus
 from ..models import Problem
 from ..types import Response
@@ -37,7 +37,7 @@ class Transient:
     status_code: int | None = None
 
 
-def host_of(client: AuthenticatedClient) -> str:
+def host_of(client: AuthenticatedClient | Client) -> str:
     """The API host, for messages."""
     try:
         return httpx.URL(client._base_url).host or "<unknown host>"

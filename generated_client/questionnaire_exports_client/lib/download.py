@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from .._transport import kind_of
-from ..client import AuthenticatedClient
+from ..client import AuthenticatedClient, Client
 from ..models import ExportCompleted, ExportFailed
 from ..redact import redact_url, scrub
 from .errors import DownloadError
@@ -65,15 +65,21 @@ def _target(destination: str | os.PathLike[str], export: ExportCompleted) -> Pat
     return path
 
 
-def _check_storage_client(headers: httpx.Headers, client: AuthenticatedClient) -> None:
+def _check_storage_client(
+    storage: httpx.Client | httpx.AsyncClient, client: AuthenticatedClient | Client
+) -> None:
     """Refuse a storage client that would send the API token to the storage host.
 
     The token counts as present when a header value is the token or contains it as a whole word (``Bearer
     <token>``); a short token that merely occurs inside another value (``t`` in ``python-httpx``) does not.
+    A storage client with an ``auth`` (``ClientCredentials`` on a plain ``Client``) would send one too.
     """
-    token = client.token
-    leaks = "authorization" in headers or any(
-        token in re.split(r"[\s,;]+", value) for value in headers.values()
+    headers = storage.headers
+    token = client.token if isinstance(client, AuthenticatedClient) else None
+    leaks = (
+        storage.auth is not None
+        or "authorization" in headers
+        or (token is not None and any(token in re.split(r"[\s,;]+", value) for value in headers.values()))
     )
     if leaks:
         raise ValueError("the storage client must not carry the API token or an Authorization header")
@@ -212,7 +218,7 @@ _STORAGE_TIMEOUT = httpx.Timeout(60.0)
 
 
 def download_export(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     export: ExportCompleted | ExportFailed,
     destination: str | os.PathLike[str],
     *,
@@ -246,7 +252,7 @@ def download_export(
         refreshed = True
     storage = http if http is not None else httpx.Client(timeout=_STORAGE_TIMEOUT, follow_redirects=True)
     try:
-        _check_storage_client(storage.headers, client)
+        _check_storage_client(storage, client)
         status = _stream(storage, export.download_url, target, chunk_size)
         if status in EXPIRED_LINK_STATUSES and not refreshed:
             export = _fresh(wait_for_export(client, export.id, timeout=refresh_timeout), export.id)
@@ -260,7 +266,7 @@ def download_export(
 
 
 async def download_export_async(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     export: ExportCompleted | ExportFailed,
     destination: str | os.PathLike[str],
     *,
@@ -278,7 +284,7 @@ async def download_export_async(
         export, refreshed = _fresh(fresh, export.id), True
     storage = http if http is not None else httpx.AsyncClient(timeout=_STORAGE_TIMEOUT, follow_redirects=True)
     try:
-        _check_storage_client(storage.headers, client)
+        _check_storage_client(storage, client)
         status = await _stream_async(storage, export.download_url, target, chunk_size)
         if status in EXPIRED_LINK_STATUSES and not refreshed:
             fresh = await wait_for_export_async(client, export.id, timeout=refresh_timeout)

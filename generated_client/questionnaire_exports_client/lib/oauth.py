@@ -30,7 +30,13 @@ from ..redact import REDACTED
 from .backoff import parse_retry_after
 from .errors import TokenError
 
-__all__ = ["MAX_TOKEN_LIFETIME", "MAX_TOKEN_RESPONSE_BYTES", "ClientCredentials"]
+__all__ = [
+    "MAX_TOKEN_LIFETIME",
+    "MAX_TOKEN_RESPONSE_BYTES",
+    "ClientCredentials",
+    "refresh_margin",
+    "token_request_body",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +51,21 @@ _ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
 _RETRY_STATUSES = frozenset({429, 503})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _OPERATION = "oauthToken"
+
+
+def refresh_margin(lifetime: float) -> float:
+    """Seconds before ``expires_in`` runs out at which a token is refreshed: 60 s or a tenth of the lifetime,
+    whichever is smaller (so a short-lived token is not refreshed at once). The conformance suite uses it too."""
+    return min(60.0, lifetime / 10)
+
+
+def token_request_body(client_id: str, client_secret: str, scope: str | None) -> dict[str, str]:
+    """The client-credentials token request (``oauth-token.yaml``'s ``TokenRequest``); no scope when ``None``."""
+    body = {"client_id": client_id, "client_secret": client_secret}
+    if scope:
+        body["scope"] = scope
+    body["grant_type"] = "client_credentials"
+    return body
 
 
 class _Secret:
@@ -163,7 +184,7 @@ class ClientCredentials(httpx.Auth):
                 return token
             started = self._clock()
             token, lifetime = self._mint()
-            margin = min(60.0, lifetime / 10) if self._margin is None else self._margin
+            margin = refresh_margin(lifetime) if self._margin is None else self._margin
             with self._state:
                 self._token = _Secret(token)
                 self._refresh_at = started + lifetime - min(margin, lifetime / 2)
@@ -207,11 +228,7 @@ class ClientCredentials(httpx.Auth):
     # -- the token request ------------------------------------------------------------------------------
 
     def _body(self) -> dict[str, str]:
-        body = {"client_id": self._client_id, "client_secret": self._secret.value}
-        if self._scope:
-            body["scope"] = self._scope
-        body["grant_type"] = "client_credentials"
-        return body
+        return token_request_body(self._client_id, self._secret.value, self._scope)
 
     def _scrub(self, text: str) -> str:
         text = text.replace(self._secret.value, REDACTED)

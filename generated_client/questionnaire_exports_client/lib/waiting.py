@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from ..api.exports import create_questionnaire_export, get_questionnaire_export
-from ..client import AuthenticatedClient
+from ..client import AuthenticatedClient, Client
 from ..models import CreateQuestionnaireExportRequest, ExportCompleted, ExportFailed, ExportPending
 from ..models.export_format import ExportFormat
 from ._calls import (
@@ -123,7 +123,7 @@ class _Waiter:
 
 
 def _poll_sync(
-    client: AuthenticatedClient, export_id: str, retry_statuses: Collection[int]
+    client: AuthenticatedClient | Client, export_id: str, retry_statuses: Collection[int]
 ) -> ExportStatus | Transient:
     host = host_of(client)
     response = call_sync(
@@ -146,7 +146,7 @@ def _poll_sync(
 
 
 async def _poll_async(
-    client: AuthenticatedClient, export_id: str, retry_statuses: Collection[int]
+    client: AuthenticatedClient | Client, export_id: str, retry_statuses: Collection[int]
 ) -> ExportStatus | Transient:
     host = host_of(client)
     response = await call_async(
@@ -169,7 +169,7 @@ async def _poll_async(
 
 
 def _run_sync(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     waiter: _Waiter,
     retry_statuses: Collection[int],
     sleep: Callable[[float], None],
@@ -183,7 +183,7 @@ def _run_sync(
 
 
 async def _run_async(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     waiter: _Waiter,
     retry_statuses: Collection[int],
     sleep: Callable[[float], Awaitable[None]],
@@ -197,7 +197,7 @@ async def _run_async(
 
 
 def wait_for_export(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     export_id: str,
     *,
     timeout: float,
@@ -221,7 +221,7 @@ def wait_for_export(
 
 
 async def wait_for_export_async(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     export_id: str,
     *,
     timeout: float,
@@ -259,7 +259,7 @@ def _create_timeout(schedule: Schedule, last: Transient, host: str) -> WaitTimeo
 
 
 def create_export(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     questionnaire_id: str,
     *,
     format_: ExportFormat,
@@ -304,7 +304,7 @@ def create_export(
 
 
 async def create_export_async(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     questionnaire_id: str,
     *,
     format_: ExportFormat,
@@ -343,7 +343,7 @@ async def create_export_async(
 
 
 def _time_left(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     created: ExportPending,
     timeout: float,
     start: float,
@@ -365,7 +365,7 @@ def _time_left(
 
 
 def create_and_wait(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     questionnaire_id: str,
     *,
     format_: ExportFormat,
@@ -395,7 +395,7 @@ def create_and_wait(
 
 
 async def create_and_wait_async(
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     questionnaire_id: str,
     *,
     format_: ExportFormat,

@@ -100,7 +100,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: CreateQuestionnaireExportRequest,
 ) -> Response[ExportPending | Problem]:
     """Create a questionnaire export
@@ -137,7 +137,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: CreateQuestionnaireExportRequest,
 ) -> ExportPending | Problem | None:
     """Create a questionnaire export
@@ -166,7 +166,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: CreateQuestionnaireExportRequest,
 ) -> Response[ExportPending | Problem]:
     """Create a questionnaire export
@@ -203,7 +203,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: CreateQuestionnaireExportRequest,
 ) -> ExportPending | Problem | None:
     """Create a questionnaire export

@@ -96,7 +96,7 @@ def _build_response(
 def sync_detailed(
     id: str,
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
 ) -> Response[ExportCompleted | ExportFailed | ExportPending | Problem]:
     """Get questionnaire export status
 
@@ -134,7 +134,7 @@ def sync_detailed(
 def sync(
     id: str,
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
 ) -> ExportCompleted | ExportFailed | ExportPending | Problem | None:
     """Get questionnaire export status
 
@@ -164,7 +164,7 @@ def sync(
 async def asyncio_detailed(
     id: str,
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
 ) -> Response[ExportCompleted | ExportFailed | ExportPending | Problem]:
     """Get questionnaire export status
 
@@ -202,7 +202,7 @@ async def asyncio_detailed(
 async def asyncio(
     id: str,
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
 ) -> ExportCompleted | ExportFailed | ExportPending | Problem | None:
     """Get questionnaire export status
 

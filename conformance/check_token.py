@@ -1,0 +1,53 @@
+"""Token endpoint answers against `oauth-token.yaml`: a documented status, its media type, body and headers.
+
+Why a check of its own: the token endpoint is not an operation of `openapi.yaml` (it lives on the origin,
+outside `/v1`), so `Context.observe` cannot judge its answers; their findings belong to `errors-auth`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin, urlsplit
+
+import contract
+
+from .check_schema import error_messages
+from .transport import Sent
+
+
+def check_answer(sent: Sent, url: str) -> list[str]:
+    """Every way one token endpoint answer breaks the document (empty when it conforms)."""
+    status = sent.status
+    prefix = f"token endpoint {status}: "
+    if sent.cut:
+        return [f"{prefix}the answer was cut: {sent.cut}"]
+    documented = contract.token_media_types(status)
+    if documented is None:
+        where = ""
+        if 300 <= status < 400:
+            location = sent.response.headers.get("location", "")
+            where = (
+                f" (a redirect to {urlsplit(urljoin(url, location)).netloc or '(no Location)'}; not followed)"
+            )
+        return [f"{prefix}a status oauth-token.yaml does not document{where}"]
+    out = []
+    for name in contract.token_required_headers(status):
+        value = sent.response.headers.get(name)
+        pattern = contract.token_header_pattern(status, name)
+        if value is None:
+            out.append(f"{prefix}missing the required header {name}")
+        elif pattern is not None and re.search(pattern, value) is None:
+            out.append(f"{prefix}header {name} {value!r} does not match {pattern!r}")
+    if sent.media_type not in documented:
+        shown = sent.media_type or "(none)"
+        return [*out, f"{prefix}Content-Type {shown} is not one of {', '.join(documented)}"]
+    validator = contract.token_validator(status, sent.media_type)
+    if validator is None:
+        return out
+    try:
+        body = json.loads(sent.response.content)
+        messages = error_messages(list(validator.iter_errors(body)))
+    except (ValueError, RecursionError):
+        return [*out, f"{prefix}the body is not JSON (or nested too deeply)"]
+    return [*out, *(prefix + message for message in messages)]

@@ -1,0 +1,127 @@
+"""Hostile and broken HAR files: each is refused with exit 2 and one readable line, never a traceback, and
+a file over the size cap is refused before it is read (bounded memory)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from questionnaire_exports_client.redact import Redactor
+
+from conformance.traffic.har import har_document, write_har
+
+from ..conformance.hostile import measure_child_peak_mb
+from .conftest import check_traffic
+from .entries import Traffic
+
+
+def _har(entries: list[Any], version: str = "1.2") -> bytes:
+    return json.dumps(
+        {"log": {"version": version, "creator": {"name": "t", "version": "1"}, "entries": entries}}
+    ).encode()
+
+
+def _entry(url: str = "https://cdn.test/app.js", status: Any = 200, **extra: Any) -> dict[str, Any]:
+    return {
+        "startedDateTime": "2025-01-08T12:00:00.000Z",
+        "time": -1,
+        "request": {"method": "GET", "url": url, "headers": [], "bodySize": -1},
+        "response": {"status": status, "headers": [], "content": {"size": -1, "mimeType": "text/plain"}},
+        **extra,
+    }
+
+
+def _valid() -> bytes:
+    traffic = Traffic()
+    traffic.create("e1")
+    traffic.get("e1")
+    return json.dumps(har_document(traffic.entries, Redactor())).encode()
+
+
+BROKEN: dict[str, tuple[Callable[[], bytes], tuple[str, ...], str]] = {
+    "not_json": (lambda: b"{not json", (), "is not a HAR file: invalid JSON at line 1 column 2"),
+    "not_utf8": (lambda: b'{"log": "\xff\xfe"}', (), "is not a HAR file: not UTF-8 text"),
+    "nested_too_deep": (lambda: b"[" * 200_000 + b"]" * 200_000, (), "JSON nested too deeply"),
+    "top_level_array": (lambda: b"[]", (), "no top-level log object"),
+    "log_not_object": (lambda: b'{"log": 3}', (), "no top-level log object"),
+    "wrong_version": (lambda: _har([], version="2.0"), (), "HAR version '2.0' is not supported"),
+    "entries_missing": (lambda: b'{"log": {"version": "1.2"}}', (), "log.entries is missing or not a list"),
+    "entries_not_list": (lambda: b'{"log": {"entries": {}}}', (), "log.entries is missing or not a list"),
+    "no_entries": (lambda: _har([]), (), "no API exchange in broken.har (0 usable entries;"),
+    "no_api_entries": (
+        lambda: _har([_entry(), _entry("https://storage.test/files/x")]),
+        (),
+        "no API exchange",
+    ),
+    "only_aborted": (lambda: _har([_entry(status=0)]), (), "(0 usable entries, 1 skipped;"),
+    "malformed_entries": (
+        lambda: _har(
+            [
+                "entry",
+                {},
+                _entry(status="200"),
+                _entry(status=99999),
+                _entry(url="/relative"),
+                {**_entry(), "startedDateTime": "yesterday"},
+                {**_entry(), "request": {"method": "G E T", "url": "https://x.test/"}},
+                _entry(response={"status": 200, "content": {"text": "%%%", "encoding": "base64"}}),
+            ]
+        ),
+        (),
+        "(0 usable entries, 8 skipped;",
+    ),
+    "over_the_size_cap": (
+        _valid,
+        ("--max-har-bytes", "100"),
+        "is larger than 100 bytes (--max-har-bytes); not read",
+    ),
+    "over_the_entry_cap": (_valid, ("--max-entries", "1"), "has 2 entries, more than the limit of 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_har_file_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
+    make, extra, expected = BROKEN[case]
+    path = tmp_path / "broken.har"
+    path.write_bytes(make())
+    checked = check_traffic(path, *extra)
+    last = checked.output.strip().splitlines()[-1]
+    assert checked.code == 2 and last.startswith("conformance: cannot run: ") and expected in last, (
+        checked.output
+    )
+    assert "Traceback" not in checked.output and len(checked.output.strip().splitlines()) <= 2
+    assert expected in checked.report["error"] and checked.report["conforming"] is None
+
+
+@pytest.mark.parametrize("name", ["missing.har", "."])
+def test_a_path_that_cannot_be_read_is_one_line(tmp_path: Path, name: str) -> None:
+    checked = check_traffic(tmp_path / name)
+    assert checked.code == 2 and checked.output.startswith("conformance: cannot run: cannot read "), (
+        checked.output
+    )
+
+
+def test_a_huge_file_is_refused_unread_in_bounded_memory(tmp_path: Path) -> None:
+    """A 20 GB (sparse) file against the default 200 MB cap: refused from its size, never read."""
+    path = tmp_path / "huge.har"
+    with path.open("wb") as handle:
+        handle.truncate(20 * 1024**3)
+    argv = [sys.executable, "-m", "conformance", "check-traffic", str(path)]
+    assert (
+        measure_child_peak_mb(argv, limit=60) < 150
+    )  # about 60 MB of imports; reading the cap would be 200 MB more
+
+
+def test_a_body_over_the_cap_is_not_judged(tmp_path: Path) -> None:
+    traffic = Traffic()
+    traffic.create("e1")
+    traffic.get("e1", errorMessage="x" * 5000)  # would break the schema if it were judged
+    path = tmp_path / "big-body.har"
+    write_har(path, traffic.entries, Redactor())
+    checked = check_traffic(path, "--max-body-bytes", "1000")
+    assert checked.code == 0, checked.output
+    assert "not judged: 1 answer(s) whose body the recording does not hold whole" in checked.report["notes"]
