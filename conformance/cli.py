@@ -23,6 +23,7 @@ from .config import PROFILES, RunConfig, is_header_token, is_loopback, profile_d
 from .console import progress_printer, summary
 from .exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
 from .model import Report
+from .proxy_cli import add_proxy_parser, command_proxy
 from .time_options import add_time_options
 
 DEFAULT_TOKEN_ENV = "CONFORMANCE_TOKEN"
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .traffic import cli as traffic_cli
 
     traffic_cli.add_parser(sub)
+    add_proxy_parser(sub, _positive)
     return parser
 
 
@@ -368,6 +370,8 @@ def run_cli(
             from .traffic import cli as traffic_cli
 
             return traffic_cli.command(args, out)
+        if args.command == "proxy":
+            return command_proxy(args, out)
         return command_run(args, env, out)
     except UsageError as exc:
         out.write(f"conformance: error: {exc}\n")

@@ -69,16 +69,16 @@ def embedded_server(oauth_client: tuple[str, str] | None = None) -> Iterator[Emb
 
 
 @contextlib.contextmanager
-def serving(app: Any, host: str, port: int) -> Iterator[int]:
-    """Serve an ASGI ``app`` of the suite's own (the webhook listener) on ``host:port`` (``0``: a free port) in
-    a thread; yields the bound port. The one thread-serving helper is the reference server's
+def serving(app: Any, host: str, port: int, name: str = "conformance-webhooks") -> Iterator[int]:
+    """Serve an ASGI ``app`` of the suite's own (the webhook listener, the proxy) on ``host:port`` (``0``: a
+    free port) in a thread named ``name``; yields the bound port. The one thread-serving helper is the reference server's
     (``reference_server.serving.serve_in_thread``: port read from the real socket, startup awaited, bounded
     stop, the guarded protocol against slow or oversized request heads); this module is the suite's one
     gateway to that package. Raises ``OSError`` when the address cannot be served."""
     from reference_server.serving import serve_in_thread
 
     try:
-        served = serve_in_thread(app, host=host, port=port, name="conformance-webhooks")
+        served = serve_in_thread(app, host=host, port=port, name=name)
     except RuntimeError as exc:
         raise OSError(f"cannot listen on {host}:{port} ({exc})") from exc
     with _quiet("uvicorn.error"), served:

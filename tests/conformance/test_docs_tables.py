@@ -82,10 +82,12 @@ def test_every_run_option_is_documented_and_every_documented_option_exists() -> 
     spans = re.findall(r"`([^`\n]+)`", text)
     mentioned = {option for span in spans for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", span)}
     run, webhooks, traffic = _options("run"), _options("webhooks"), _options("check-traffic")
+    proxy = _options("proxy")
     assert run - mentioned == set(), "run options missing from docs/conformance.md"
     assert webhooks - mentioned == set(), "webhooks options missing from docs/conformance.md"
     assert traffic - mentioned == set(), "check-traffic options missing from docs/conformance.md"
-    assert mentioned - run - webhooks - traffic == set(), (
+    assert proxy - mentioned == set(), "proxy options missing from docs/conformance.md"
+    assert mentioned - run - webhooks - traffic - proxy == set(), (
         "docs/conformance.md names options the CLI does not have"
     )
 
