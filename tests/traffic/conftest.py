@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,21 +50,25 @@ class Checked:
 
 
 def check_traffic(har: Path, *extra: str) -> Checked:
-    """`conformance check-traffic` in-process, all three reports written beside the file."""
-    paths = {name: har.with_suffix(f".report.{name}") for name in ("json", "xml", "html")}
-    argv = [
-        "check-traffic",
-        str(har),
-        "--report-json",
-        str(paths["json"]),
-        "--junit",
-        str(paths["xml"]),
-        "--report-html",
-        str(paths["html"]),
-        *extra,
-    ]
-    code, output = invoke_cli(argv)
-    files = {name: path.read_text(encoding="utf-8") for name, path in paths.items() if path.exists()}
+    """`conformance check-traffic` in-process, all three reports written to a folder of this call's own.
+
+    Never beside the file: fixtures stay untouched and parallel workers cannot overwrite each other's reports.
+    """
+    with tempfile.TemporaryDirectory(prefix="check-traffic-") as folder:
+        paths = {name: Path(folder) / f"{har.stem}.report.{name}" for name in ("json", "xml", "html")}
+        argv = [
+            "check-traffic",
+            str(har),
+            "--report-json",
+            str(paths["json"]),
+            "--junit",
+            str(paths["xml"]),
+            "--report-html",
+            str(paths["html"]),
+            *extra,
+        ]
+        code, output = invoke_cli(argv)
+        files = {name: path.read_text(encoding="utf-8") for name, path in paths.items() if path.exists()}
     return Checked(code, output, json.loads(files["json"]) if "json" in files else {}, files)
 
 
