@@ -440,7 +440,8 @@ class TrafficJudge:
         if isinstance(body.get(contract.DOWNLOAD_URL), str):
             self.tally.exercise(LINK)
             check_link.check_scheme(rules, body)
-        if seen is None or not self._clean() or body.get(self._prop) not in self._variants:
+        tag = body.get(self._prop)
+        if seen is None or not self._clean() or not isinstance(tag, str) or tag not in self._variants:
             return
         state = self._exports.get(key)
         if state is None:
