@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,22 @@ def test_a_terminal_state_that_changes_is_one_lifecycle_finding_with_its_entries
         "  FAIL [lifecycle] GET /customer-trust/questionnaires/exports/{id} (entry 4, 12:00:04Z): terminal export "
         "e1 changed status from 'completed' to 'pending'"
     ]
+
+
+@pytest.mark.parametrize(("pause", "findings"), [(0.0, 0), (2.5, 1)])
+def test_a_slow_terminal_answer_is_not_later_than_a_request_sent_while_it_was_on_its_way(
+    pause: float, findings: int
+) -> None:
+    """A GET answered `completed` after 2 s, and one sent 1 s after it answered `pending` at once: no order
+    between them (the server may have answered the slow one last). Sent after the slow answer arrived: a fault."""
+    traffic = Traffic()
+    traffic.create("e1")
+    slow = traffic.get("e1", "completed")
+    traffic.entries[-1] = replace(slow, time_ms=2000.0)
+    traffic.offset = pause
+    traffic.get("e1", "pending")
+    report, _ = judge(traffic)
+    assert [f.rule for f in report.findings] == ["lifecycle"] * findings
 
 
 def test_a_field_fixed_at_creation_that_changes_is_lifecycle() -> None:
