@@ -38,7 +38,7 @@ def check_body(operation_id: str, response: httpx.Response, body: Any) -> list[s
             f"generated client could not parse the {response.status_code} body: {type(exc).__name__}: {exc}"
         ]
     prop, mapping = discriminator()
-    if not isinstance(body, dict) or body.get(prop) not in mapping:
+    if not isinstance(body, dict) or not isinstance(body.get(prop), str) or body[prop] not in mapping:
         return []  # no class to compare with; the schema rule names the bad tag
     expected = mapping[body[prop]]
     actual = type(parsed).__name__

@@ -55,7 +55,7 @@ def union_messages(body: Any, schema: dict[str, Any]) -> list[str]:
     if prop not in body:
         return [f"missing required field {prop} (one of {allowed})"]
     value = body[prop]
-    if value not in mapping:
+    if not isinstance(value, str) or value not in mapping:  # a list or an object is unhashable
         return [f"{prop} {value!r} is not one of {allowed}"]
     name = mapping[value]
     validator = schema_validator(f"/components/schemas/{name}")

@@ -26,7 +26,7 @@ def parse_timestamp(value: Any) -> datetime | None:
 def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime: timedelta) -> list[str]:
     """Messages for every time promise `body`, answered at `date`, breaks."""
     prop, mapping = discriminator()
-    if not isinstance(body, dict) or body.get(prop) not in mapping:
+    if not isinstance(body, dict) or not isinstance(body.get(prop), str) or body[prop] not in mapping:
         return []
     status = body[prop]
     allowance = timedelta(seconds=skew)

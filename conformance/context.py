@@ -81,7 +81,7 @@ class Rules:
         prop, mapping = discriminator()
         if isinstance(body, dict):
             with self.tally.lock:
-                if body.get(prop) in mapping:
+                if isinstance(body.get(prop), str) and body[prop] in mapping:
                     self.tally.variants[str(body[prop])] += 1
                 if body.get("format") in contract.enum_values("ExportFormat"):
                     self.tally.formats[str(body["format"])] += 1

@@ -74,9 +74,16 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     """Read the file, judge every entry in time order, report like `run`."""
     config = _config(args)
     redactor = Redactor()
-    progress = progress_printer(redactor, out)
+    printer = progress_printer(redactor, out)
     started = time.monotonic()
     name = args.har.name
+    header: list[str] = []  # printed before the first finding, or the summary: never when exit 2
+
+    def progress(line: str) -> None:
+        while header:
+            printer(header.pop())
+        printer(line)
+
     judge = TrafficJudge(config, redactor, progress)
     try:
         har = load_har(
@@ -88,7 +95,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
     except HarError as exc:
         return _cannot_run(args, str(exc), redactor, out)
     made_by = f" written by {har.creator}" if har.creator else ""
-    progress(f"checking {name}: {len(har.entries)} entries{made_by}")
+    header.append(f"checking {name}: {len(har.entries)} entries{made_by}")
     for recorded in har.entries:
         judge.observe(recorded)
     report = judge.report(target=name, elapsed=time.monotonic() - started)
@@ -99,7 +106,7 @@ def command(args: argparse.Namespace, out: TextIO) -> int:
         return _cannot_run(
             args, f"no API exchange in {name} ({why}; --base-url to name the API)", redactor, out, report
         )
-    out.write(redactor.text(summary(report)) + "\n")
+    progress(redactor.text(summary(report)))
     if not _write(args, report, redactor, out):
         return EXIT_CANNOT_RUN
     return EXIT_OK if report.conforming else EXIT_VIOLATIONS

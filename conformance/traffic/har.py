@@ -162,6 +162,8 @@ def _entry(index: int, entry: Any, max_body: int) -> Recorded:
         raise _Skip("response.status missing or not a number")
     if status == 0:
         raise _Skip("no response (status 0: aborted or blocked by the browser)")
+    if entry.get("_fromCache"):  # Chrome: the browser's cache answered, not the server at that time
+        raise _Skip("answered from the browser's cache")
     if not 100 <= status <= 999:
         raise _Skip("response.status is not an HTTP status")
     response_headers = _headers(response.get("headers"))

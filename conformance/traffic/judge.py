@@ -19,6 +19,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -148,7 +149,9 @@ def locate(method: str, url: str, base_url: str | None) -> Located | None:
 class _Export:
     created: dict[str, Any] | None = None  # the create's answer, or the first answer seen
     terminal: Observation | None = None  # the first terminal answer
+    terminal_end: datetime | None = None  # when that answer had arrived
     linked: dict[str, Any] | None = None  # the last answer with a link
+    linked_end: datetime | None = None
 
 
 @dataclass
@@ -440,22 +443,27 @@ class TrafficJudge:
         if isinstance(body.get(contract.DOWNLOAD_URL), str):
             self.tally.exercise(LINK)
             check_link.check_scheme(rules, body)
-        if seen is None or not self._clean() or body.get(self._prop) not in self._variants:
+        tag = body.get(self._prop)
+        if seen is None or not self._clean() or not isinstance(tag, str) or tag not in self._variants:
             return
+        # Only a request sent after an earlier answer had arrived is "later" than it: a slow answer may
+        # overtake a quicker one sent after it, so overlapping exchanges are not compared for order.
+        started, end = recorded.started, recorded.started + timedelta(milliseconds=recorded.time_ms)
         state = self._exports.get(key)
         if state is None:
             state = self._exports[key] = _Export(created=body)
             self._forget_oldest()
         elif state.terminal is not None:
-            check_stable(rules, state.terminal, seen)
+            if state.terminal_end is None or started >= state.terminal_end:
+                check_stable(rules, state.terminal, seen)
         elif state.created is not None:
             check_unchanged(rules, export_id, state.created, seen)
         if contract.DOWNLOAD_URL in body:
-            if state.linked is not None:
+            if state.linked is not None and (state.linked_end is None or started >= state.linked_end):
                 check_link.check_fresh(rules, state.linked, body)
-            state.linked = body
+            state.linked, state.linked_end = body, end
         if body[self._prop] in contract.terminal_statuses() and state.terminal is None:
-            state.terminal = seen
+            state.terminal, state.terminal_end = seen, end
 
     # -- the verdict ------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ BASE: dict[str, Any] = {"id": "e1", "format": "csv", "requestedAt": "2025-01-08T
             "status=pending: field downloadUrl is not allowed",
         ),
         ({**BASE, "status": "done"}, "status 'done' is not one of pending, completed, failed"),
+        ({**BASE, "status": ["completed"]}, "status ['completed'] is not one of pending, completed, failed"),
         (
             {**BASE, "status": "pending", "requestedAt": "yesterday"},
             "status=pending: field requestedAt: 'yesterday' is not a 'date-time'",

@@ -178,11 +178,12 @@ def test_a_mitmproxy_har_is_read_and_conforms() -> None:
 
 def test_a_browser_har_is_read_and_conforms() -> None:
     """Chrome DevTools' shape: HTTP/2 pseudo-headers, base64 and compressed content, `+02:00` times, a
-    CORS preflight, other hosts, an entry the browser blocked (status 0)."""
+    CORS preflight, other hosts, an entry the browser blocked (status 0), a stale answer from its cache."""
     checked = check_traffic(FIXTURES / "browser.har")
     assert checked.code == 0, checked.output
     notes = checked.report["notes"]
     assert "skipped 1 HAR entries: no response (status 0: aborted or blocked by the browser)" in notes
+    assert "skipped 1 HAR entries: answered from the browser's cache" in notes
     assert "ignored 3 entries outside the API's paths" in notes
     assert any("(OPTIONS x1)" in note for note in notes)
     assert checked.outcomes["lifecycle"] == checked.outcomes["link"] == "passed"

@@ -23,7 +23,7 @@ def _entries(path: Path) -> list[dict[str, Any]]:
 
 def test_a_run_of_the_reference_server_round_trips_conforming(tmp_path: Path) -> None:
     har = tmp_path / "run.har"
-    code, output = invoke_cli(["run", "--profile", "quick", "--max-requests", "40", "--har-out", str(har)])
+    code, output = invoke_cli(["run", "--profile", "quick", "--max-requests", "30", "--har-out", str(har)])
     assert code == 0, output
     text = har.read_text()
     entries = _entries(har)

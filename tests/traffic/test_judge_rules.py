@@ -3,10 +3,15 @@ entries, and what the traffic cannot judge is noted instead of passed."""
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from questionnaire_exports_client.redact import Redactor
 
 import contract
@@ -76,6 +81,22 @@ def test_a_terminal_state_that_changes_is_one_lifecycle_finding_with_its_entries
         "  FAIL [lifecycle] GET /customer-trust/questionnaires/exports/{id} (entry 4, 12:00:04Z): terminal export "
         "e1 changed status from 'completed' to 'pending'"
     ]
+
+
+@pytest.mark.parametrize(("pause", "findings"), [(0.0, 0), (2.5, 1)])
+def test_a_slow_terminal_answer_is_not_later_than_a_request_sent_while_it_was_on_its_way(
+    pause: float, findings: int
+) -> None:
+    """A GET answered `completed` after 2 s, and one sent 1 s after it answered `pending` at once: no order
+    between them (the server may have answered the slow one last). Sent after the slow answer arrived: a fault."""
+    traffic = Traffic()
+    traffic.create("e1")
+    slow = traffic.get("e1", "completed")
+    traffic.entries[-1] = replace(slow, time_ms=2000.0)
+    traffic.offset = pause
+    traffic.get("e1", "pending")
+    report, _ = judge(traffic)
+    assert [f.rule for f in report.findings] == ["lifecycle"] * findings
 
 
 def test_a_field_fixed_at_creation_that_changes_is_lifecycle() -> None:
@@ -277,3 +298,46 @@ def test_credentials_in_the_traffic_never_reach_the_report() -> None:
     traffic.add("GET", contract.operation_path(contract.GET_OP, id="e1"), 200, {"echo": TOKEN})
     report, lines = judge(traffic)
     assert report.findings and TOKEN not in repr(report) and TOKEN not in "".join(lines)
+
+
+_FIELDS = st.sampled_from(
+    ["id", "status", "format", "requestedAt", "completedAt", "downloadUrl", "expiresAt", "x"]
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_FIELDS, inner, max_size=6),
+    max_leaves=10,
+)
+_PATHS = st.sampled_from(["", "/abc", "/%ff%00", "/a/b"]).map(
+    lambda tail: "https://h.test/v1" + contract.operations()[contract.CREATE_OP].path + tail
+)
+_HEADER = st.tuples(
+    st.sampled_from(["Content-Type", "Date", "Authorization", "Content-Encoding"]), st.text(max_size=20)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["GET", "POST"]),
+            _PATHS,
+            st.integers(100, 999),
+            st.lists(_HEADER, max_size=3),
+            st.none() | _JSON.map(lambda v: json.dumps(v).encode()),
+            _JSON.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=30),
+        ),
+        max_size=6,
+    )
+)
+def test_the_judge_never_raises_on_arbitrary_exchanges(
+    items: list[tuple[str, str, int, list[tuple[str, str]], bytes | None, bytes]],
+) -> None:
+    """Whatever a recording holds (a list as `status`, a lying Content-Encoding, a 999), a verdict, no crash."""
+    judged = TrafficJudge(TrafficConfig(), Redactor(), lambda _: None)
+    for index, (method, url, status, headers, request, body) in enumerate(items):
+        started = datetime(2025, 1, 8, tzinfo=UTC)
+        judged.observe(
+            Recorded(index, started, method, url, tuple(headers), request, status, tuple(headers), body)
+        )
+    assert judged.report("fuzz", 0.0).requests == judged.api_exchanges
