@@ -48,9 +48,11 @@ class Checked:
         return {rule["id"]: rule["outcome"] for rule in self.report.get("rules", [])}
 
 
-def check_traffic(har: Path, *extra: str) -> Checked:
-    """`conformance check-traffic` in-process, all three reports written beside the file."""
-    paths = {name: har.with_suffix(f".report.{name}") for name in ("json", "xml", "html")}
+def check_traffic(har: Path, *extra: str, into: Path | None = None) -> Checked:
+    """`conformance check-traffic` in-process, all three reports written into `into` (default: beside the file;
+    a committed fixture's check must name a temporary folder)."""
+    folder = into or har.parent
+    paths = {name: folder / f"{har.stem}.report.{name}" for name in ("json", "xml", "html")}
     argv = [
         "check-traffic",
         str(har),
