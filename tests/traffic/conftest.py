@@ -49,13 +49,12 @@ class Checked:
         return {rule["id"]: rule["outcome"] for rule in self.report.get("rules", [])}
 
 
-def check_traffic(har: Path, *extra: str) -> Checked:
-    """`conformance check-traffic` in-process, all three reports written to a folder of this call's own.
-
-    Never beside the file: fixtures stay untouched and parallel workers cannot overwrite each other's reports.
-    """
-    with tempfile.TemporaryDirectory(prefix="check-traffic-") as folder:
-        paths = {name: Path(folder) / f"{har.stem}.report.{name}" for name in ("json", "xml", "html")}
+def check_traffic(har: Path, *extra: str, into: Path | None = None) -> Checked:
+    """`conformance check-traffic` in-process, all three reports written into `into` (default: a folder of
+    this call's own, never beside the file: fixtures stay untouched and parallel workers cannot collide)."""
+    with tempfile.TemporaryDirectory(prefix="check-traffic-") as scratch:
+        folder = into or Path(scratch)
+        paths = {name: folder / f"{har.stem}.report.{name}" for name in ("json", "xml", "html")}
         argv = [
             "check-traffic",
             str(har),

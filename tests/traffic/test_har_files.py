@@ -166,20 +166,20 @@ def test_entries_are_judged_in_time_order_with_their_file_index(tmp_path: Path) 
     assert [e.index for e in read_har(path)] == [1, 2, 0]
 
 
-def test_a_mitmproxy_har_is_read_and_conforms() -> None:
+def test_a_mitmproxy_har_is_read_and_conforms(tmp_path: Path) -> None:
     """Recorded by `mitmdump --mode reverse:... --set hardump=...` in front of the reference server while
     `flows.client_session` ran through it (token and link signatures replaced by REDACTED)."""
     har = load_har(FIXTURES / "mitmproxy.har")
     assert har.creator.startswith("mitmproxy")
-    checked = check_traffic(FIXTURES / "mitmproxy.har")
+    checked = check_traffic(FIXTURES / "mitmproxy.har", into=tmp_path)
     assert checked.code == 0, checked.output
     assert set(checked.outcomes.values()) == {"passed"}, checked.outcomes
 
 
-def test_a_browser_har_is_read_and_conforms() -> None:
+def test_a_browser_har_is_read_and_conforms(tmp_path: Path) -> None:
     """Chrome DevTools' shape: HTTP/2 pseudo-headers, base64 and compressed content, `+02:00` times, a
     CORS preflight, other hosts, an entry the browser blocked (status 0), a stale answer from its cache."""
-    checked = check_traffic(FIXTURES / "browser.har")
+    checked = check_traffic(FIXTURES / "browser.har", into=tmp_path)
     assert checked.code == 0, checked.output
     notes = checked.report["notes"]
     assert "skipped 1 HAR entries: no response (status 0: aborted or blocked by the browser)" in notes
@@ -228,7 +228,13 @@ def _schemathesis(api: Api, path: Path, phases: str) -> None:
         ),
         *("--report", "har", "--report-har-path", str(path)),
     ]
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL
+    done = subprocess.run(  # in a temporary folder: Schemathesis keeps a cache in its working directory
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        cwd=path.parent,
     )
     assert done.returncode == 0, done.stdout[-2000:]
