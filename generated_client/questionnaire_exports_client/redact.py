@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 __all__ = [
     "REDACTED",
     "SAFE_SECRET_LENGTH",
+    "SECRET_JSON_MEMBERS",
     "SECRET_QUERY_PARAMS",
     "Redactor",
     "redact_query",
@@ -37,6 +38,12 @@ _BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _SIGNATURE_PARAMS = re.compile(
     r"((?:signature|sig|token|client_secret|x-amz-signature|x-amz-credential|x-amz-security-token|expires)=)[^&\s\"'<>]+",
     re.IGNORECASE,
+)
+#: JSON members that hold credentials whoever wrote them (OAuth token requests and answers, RFC 6749 4.4 and 5.1):
+#: their values are hidden even when the secret was never ``add``-ed (a proxy sees other clients' secrets).
+SECRET_JSON_MEMBERS = frozenset({"client_secret", "access_token", "refresh_token", "id_token"})
+_JSON_MEMBER = re.compile(
+    r'("(?:' + "|".join(sorted(SECRET_JSON_MEMBERS)) + r')"\s*:\s*")(?:[^"\\]|\\.)*("|\Z)', re.IGNORECASE
 )
 #: Characters a bearer token (RFC 6750 b64token) or a base64 secret may consist of.
 _TOKEN_CHARS = r"A-Za-z0-9\-._~+/="
@@ -104,6 +111,7 @@ class Redactor:
     def text(self, value: str) -> str:
         for pattern in self._patterns:
             value = pattern.sub(REDACTED, value)
+        value = _JSON_MEMBER.sub(rf"\1{REDACTED}\2", value)
         value = _URL_QUERY.sub(rf"\1?{REDACTED}", value)
         value = _SIGNATURE_PARAMS.sub(rf"\1{REDACTED}", value)
         value = _AUTH_HEADER.sub(rf"\1{REDACTED}", value)
