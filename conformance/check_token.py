@@ -16,6 +16,22 @@ from .check_schema import error_messages
 from .transport import Sent
 
 
+def label() -> str:
+    """How findings name the token endpoint."""
+    return f"POST {contract.token_path()}"
+
+
+def is_token_request(method: str, url: str, base_url: str | None) -> bool:
+    """Whether a request is for the token endpoint: a POST to its path, on the API's origin when known."""
+    parts = urlsplit(url)
+    if method.upper() != "POST" or parts.path != contract.token_path():
+        return False
+    if base_url is None:
+        return True
+    base = urlsplit(base_url)
+    return (parts.scheme, parts.netloc.lower()) == (base.scheme, base.netloc.lower())
+
+
 def check_answer(sent: Sent, url: str) -> list[str]:
     """Every way one token endpoint answer breaks the document (empty when it conforms)."""
     status = sent.status

@@ -27,6 +27,7 @@ from questionnaire_exports_client.lib.schedule import Schedule
 import contract
 
 from . import check_token
+from .check_token import label
 from .config import OAuthConfig, is_header_token
 from .context import Context
 from .rules import ERRORS_AUTH
@@ -70,11 +71,6 @@ class Minted:
 
     def expires_at(self) -> float | None:
         return None if self.lifetime is None else self.received_at + self.lifetime
-
-
-def label() -> str:
-    """How findings name the token endpoint."""
-    return f"POST {contract.token_path()}"
 
 
 class MintedTokens:

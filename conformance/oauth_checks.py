@@ -12,9 +12,10 @@ import secrets
 
 import contract
 
+from .check_token import label
 from .context import Context
 from .errors_auth import expect_error
-from .oauth import MintedTokens, label, token_error_code
+from .oauth import MintedTokens, token_error_code
 from .rules import ERRORS_AUTH
 
 #: The code for an unknown client or a wrong secret.

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+import contract
+
 from .bounded_http import failure_kind
 from .traffic.recorded import Recorded
 
@@ -218,7 +220,8 @@ class Proxy:
         query: bytes = scope.get("query_string", b"")
         target = raw_path + (b"?" + query if query else b"")
         url = self.config.upstream.origin + target.decode("ascii", "replace")
-        api = self.config.upstream.is_api(raw_path)
+        # Token requests live outside the API's prefix but are judged too (against oauth-token.yaml).
+        api = self.config.upstream.is_api(raw_path) or raw_path == contract.token_path().encode("ascii")
         headers = [(n, v) for n, v in end_to_end(scope["headers"]) if n.lower() != b"host"]
         self.sink.learn(headers)
         loop = asyncio.get_running_loop()

@@ -30,6 +30,8 @@ from contract import discriminator
 
 from .. import check_link, coverage
 from ..check_schema import validate_body
+from ..check_token import check_answer, is_token_request
+from ..check_token import label as token_label
 from ..config import is_loopback
 from ..context import Rules
 from ..errors_auth import check_problem_media
@@ -205,6 +207,7 @@ class TrafficJudge:
         self._secrets = 0
         self._api = 0
         self._ignored = 0
+        self._tokens = 0  # token endpoint exchanges judged
         self._cut = 0
         self._undocumented: Counter[str] = Counter()
         self._bases: list[str] = []
@@ -294,6 +297,9 @@ class TrafficJudge:
         """Judge one exchange: per-response rules, then the rules across exchanges; findings -> progress."""
         with self._lock:
             located = locate(recorded.method, recorded.url, self.config.base_url)
+            if located is None and is_token_request(recorded.method, recorded.url, self.config.base_url):
+                self._token(recorded)
+                return
             if located is None:
                 self._ignored += 1
                 return
@@ -319,6 +325,19 @@ class TrafficJudge:
                     self._get(rules, located, recorded, sent)
             finally:
                 self._current = None
+
+    def _token(self, recorded: Recorded) -> None:
+        """A token endpoint exchange, judged against `oauth-token.yaml` as `run` judges its own (`errors-auth`);
+        its credentials are hidden by the redaction module's JSON-member rule."""
+        sent = to_sent(recorded, self.redactor)
+        self._tokens += 1
+        self.tally.exercise(ERRORS_AUTH)
+        self._current, self._flagged = sent, set()
+        try:
+            for message in check_answer(sent, recorded.url):
+                self._fail(ERRORS_AUTH, token_label(), message, sent)
+        finally:
+            self._current = None
 
     def _remember_credentials(self, recorded: Recorded) -> None:
         """Every credential the traffic carries is redacted from every output (a HAR holds them in clear)."""
@@ -473,6 +492,8 @@ class TrafficJudge:
             out = []
             if self._bases:
                 out.append(f"judged {self._api} API exchange(s) at {', '.join(self._bases)}")
+            if self._tokens:
+                out.append(f"judged {self._tokens} token endpoint exchange(s) against oauth-token.yaml")
             if self._ignored:
                 out.append(f"ignored {self._ignored} entries outside the API's paths")
             if self._undocumented:
