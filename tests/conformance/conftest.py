@@ -18,6 +18,8 @@ from .fake_api import FAILING_QUESTIONNAIRE, OK_QUESTIONNAIRE, TOKEN, FakeConfig
 
 @dataclass
 class CliRun:
+    """One CLI run (`run` or `check-traffic`): exit code, console output, the JSON report, every report's text."""
+
     code: int
     output: str
     report: dict[str, Any]
@@ -26,6 +28,10 @@ class CliRun:
     @property
     def failed_rules(self) -> set[str]:
         return {rule["id"] for rule in self.report.get("rules", []) if rule["outcome"] == "failed"}
+
+    @property
+    def outcomes(self) -> dict[str, str]:
+        return {rule["id"]: rule["outcome"] for rule in self.report.get("rules", [])}
 
 
 def invoke(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -6,9 +6,7 @@ import io
 import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from questionnaire_exports_client.redact import Redactor
@@ -18,6 +16,7 @@ from conformance.traffic.har import write_har
 from conformance.traffic.recorded import Recorded
 from reference_server import seed, testing
 
+from ..conformance.conftest import CliRun
 from ..conformance.fake_api import (
     FAILING_QUESTIONNAIRE,
     OK_QUESTIONNAIRE,
@@ -31,22 +30,8 @@ from .flows import Api
 REFERENCE_TOKEN = "traffic-reference-token-4kQ9zV"
 
 
-@dataclass
-class Checked:
-    """One `check-traffic` run: exit code, console output, the JSON report and every report file's text."""
-
-    code: int
-    output: str
-    report: dict[str, Any]
-    files: dict[str, str]
-
-    @property
-    def failed_rules(self) -> set[str]:
-        return {rule["id"] for rule in self.report.get("rules", []) if rule["outcome"] == "failed"}
-
-    @property
-    def outcomes(self) -> dict[str, str]:
-        return {rule["id"]: rule["outcome"] for rule in self.report.get("rules", [])}
+#: A `check-traffic` run, read like a `run` one.
+Checked = CliRun
 
 
 def check_traffic(har: Path, *extra: str, into: Path | None = None) -> Checked:
