@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpx
 from questionnaire_exports_client.redact import Redactor
 
 import contract
@@ -378,7 +379,10 @@ class TrafficJudge:
         if self._saw_credentials:
             self._tokenless_fail(rules, operation_id, method, sent)
         elif len(self._tokenless) < _PENDING_TOKENLESS:
-            self._tokenless.append((rules, operation_id, method, sent))
+            # Held without its body (a finding shows only the redacted excerpt): a long-running proxy keeps
+            # at most this many small records, not this many answers of up to --max-body-bytes.
+            light = replace(sent, response=httpx.Response(sent.status, headers=sent.response.headers))
+            self._tokenless.append((rules, operation_id, method, light))
 
     def _tokenless_fail(self, rules: _Judged, operation_id: str, method: str, sent: Sent) -> None:
         rules.fail(

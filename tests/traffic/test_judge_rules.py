@@ -161,6 +161,23 @@ def test_a_tokenless_request_answered_2xx_is_errors_auth_once_the_traffic_shows_
     )
 
 
+def test_a_tokenless_2xx_held_back_until_tokens_show_keeps_its_reproduction_not_its_body() -> None:
+    """Held answers are judged when the first credential shows; they keep the redacted excerpt, and the
+    judge holds no body for them (a proxy running for days holds small records only)."""
+    traffic = Traffic()
+    traffic.get("held-1", token=False)
+    judged = TrafficJudge(TrafficConfig(), Redactor(), lambda _line: None)
+    judged.observe(traffic.entries[0])
+    ((_, _, _, held),) = judged._tokenless
+    assert held.response.content == b""
+    traffic.create("e2")
+    judged.observe(traffic.entries[1])
+    (finding,) = judged.report("unit", 0.0).findings
+    assert finding.rule == "errors-auth"
+    assert finding.entry == 0
+    assert "held-1" in finding.response["body"]
+
+
 def test_a_har_without_any_credentials_is_noted_not_failed() -> None:
     """A browser's sanitized export drops every Authorization header: no request looks authenticated."""
     traffic = Traffic()
