@@ -393,6 +393,14 @@ def test_token_url_must_be_https(url: str) -> None:
     assert SECRET not in str(info.value)
 
 
+def test_repr_hides_credentials_put_in_the_token_url() -> None:
+    auth = ClientCredentials(
+        CLIENT_ID, SECRET, token_url=f"https://user:{SECRET}@auth.test/oauth/token?client_secret={SECRET}"
+    )
+    assert SECRET not in repr(auth) + str(auth)
+    assert "auth.test/oauth/token" in repr(auth)
+
+
 def test_loopback_token_endpoint_and_api() -> None:
     """A tiny real HTTP server on 127.0.0.1: token endpoint and API, 8 threads, one token."""
     import http.server

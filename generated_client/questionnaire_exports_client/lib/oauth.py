@@ -26,7 +26,7 @@ import httpx
 
 from .._transport import kind_of
 from ..errors import TransportError
-from ..redact import REDACTED
+from ..redact import REDACTED, redact_url
 from .backoff import parse_retry_after
 from .errors import TokenError
 
@@ -162,7 +162,9 @@ class ClientCredentials(httpx.Auth):
         self.token_requests = 0
 
     def __repr__(self) -> str:
-        return f"ClientCredentials(client_id={self._client_id!r}, token_url={self._token_url!r}, scope={self._scope!r})"
+        # The URL without user info or query: someone may have put a credential there.
+        url = redact_url(self._token_url)
+        return f"ClientCredentials(client_id={self._client_id!r}, token_url={url!r}, scope={self._scope!r})"
 
     # -- the cache --------------------------------------------------------------------------------------
 
