@@ -393,6 +393,22 @@ def test_token_url_must_be_https(url: str) -> None:
     assert SECRET not in str(info.value)
 
 
+@pytest.mark.parametrize("status", [307, 308])
+def test_a_redirect_is_not_followed_even_by_a_client_that_follows_them(status: int) -> None:
+    hosts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(status, headers={"Location": "https://elsewhere.test/oauth/token"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True)
+    auth = ClientCredentials(CLIENT_ID, SECRET, token_url=TOKEN_URL, http=http)
+    with pytest.raises(TokenError) as info:
+        next(auth.sync_auth_flow(httpx.Request("GET", API)))
+    assert hosts == ["auth.test"]  # the secret never went to elsewhere.test
+    assert info.value.status_code == status
+
+
 def test_repr_hides_credentials_put_in_the_token_url() -> None:
     auth = ClientCredentials(
         CLIENT_ID, SECRET, token_url=f"https://user:{SECRET}@auth.test/oauth/token?client_secret={SECRET}"

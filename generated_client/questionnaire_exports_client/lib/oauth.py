@@ -241,8 +241,13 @@ class ClientCredentials(httpx.Auth):
         """Status, Retry-After and body (``None`` when longer than the cap) of one token request."""
         http = self._http if self._http is not None else httpx.Client(timeout=self._timeout)
         try:
+            # Never a redirect, even when ``http`` follows them: a 307/308 would send the secret on.
             with http.stream(
-                "POST", self._token_url, json=self._body(), headers={"Accept": "application/json"}
+                "POST",
+                self._token_url,
+                json=self._body(),
+                headers={"Accept": "application/json"},
+                follow_redirects=False,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
