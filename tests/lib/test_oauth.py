@@ -17,7 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from questionnaire_exports_client import Client, TransportError
-from questionnaire_exports_client.lib import ClientCredentials, HelperError, TokenError
+from questionnaire_exports_client.lib import (
+    MAX_TOKEN_RESPONSE_BYTES,
+    ClientCredentials,
+    HelperError,
+    TokenError,
+)
 
 CLIENT_ID = "vci_test"
 SECRET = "vcs_SECRET-91b4e2d0"
@@ -391,6 +396,23 @@ def test_token_url_must_be_https(url: str) -> None:
     with pytest.raises(ValueError) as info:
         ClientCredentials(CLIENT_ID, SECRET, token_url=url)
     assert SECRET not in str(info.value)
+
+
+def test_a_trickled_token_answer_ends_at_the_deadline(vendor: FakeVendor) -> None:
+    """Each read may take up to ``timeout``; the answer as a whole must still end within ``deadline``."""
+
+    class Trickle(httpx.SyncByteStream):
+        def __iter__(self) -> Any:
+            for _ in range(MAX_TOKEN_RESPONSE_BYTES):  # blanks, then nothing: a valid answer never comes
+                vendor.now += 9.0  # each byte inside a 10 s read timeout
+                yield b" "
+
+    vendor.token_answers = [httpx.Response(200, stream=Trickle())]
+    auth, _ = make_auth(vendor, deadline=120.0)
+    with pytest.raises(TransportError) as info:
+        sync_client(vendor, auth).get("/x")
+    assert info.value.kind == "timeout" and info.value.operation == "oauthToken"
+    assert vendor.now <= 120.0 + 9.0
 
 
 @pytest.mark.parametrize("status", [307, 308])

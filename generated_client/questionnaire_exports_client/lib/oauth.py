@@ -237,8 +237,9 @@ class ClientCredentials(httpx.Auth):
         token = self._token
         return text.replace(token.value, REDACTED) if token is not None else text
 
-    def _post(self) -> tuple[int, str | None, bytes | None]:
-        """Status, Retry-After and body (``None`` when longer than the cap) of one token request."""
+    def _post(self, until: float) -> tuple[int, str | None, bytes | None]:
+        """Status, Retry-After and body (``None`` when longer than the cap) of one token request; a body
+        still arriving at ``until`` (on ``clock``) is given up (``timeout`` bounds each read, not the sum)."""
         http = self._http if self._http is not None else httpx.Client(timeout=self._timeout)
         try:
             # Never a redirect, even when ``http`` follows them: a 307/308 would send the secret on.
@@ -252,6 +253,9 @@ class ClientCredentials(httpx.Auth):
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():
+                    if self._clock() > until:
+                        detail = f"the answer was not complete within the {self._deadline:g} s deadline"
+                        raise TransportError(_OPERATION, "timeout", self._host, detail)
                     size += len(chunk)
                     if size > MAX_TOKEN_RESPONSE_BYTES:
                         return response.status_code, response.headers.get("Retry-After"), None
@@ -272,7 +276,7 @@ class ClientCredentials(httpx.Auth):
             attempt += 1
             self.token_requests += 1
             _log.info("requesting an OAuth token from %s (attempt %d)", self._host, attempt)
-            status, retry_after_header, body = self._post()
+            status, retry_after_header, body = self._post(start + self._deadline)
             if status == 200:
                 return self._parse_token(body)
             if status in _RETRY_STATUSES:
