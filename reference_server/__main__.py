@@ -11,10 +11,12 @@ import argparse
 import dataclasses
 import logging
 import os
+import re
 import sys
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import contract
 
@@ -34,9 +36,30 @@ WEBHOOK_SECRET_ENV = "REFERENCE_SERVER_WEBHOOK_SECRET"
 SIGNING_SECRET_ENV = "REFERENCE_SERVER_SIGNING_SECRET"
 
 
+_UNRECOGNIZED = "unrecognized arguments: "
+_AMBIGUOUS = re.compile(r"(ambiguous option: -+[^=\s]+)=\S*")
+_OPTION_NAME = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Never quotes an argument it could not place: it may be a secret (``ID:SECRET`` after a mistyped
+    ``--oauth-client``, the rest of a secret with a space, ``--to=TOKEN``). Unknown options are named,
+    nothing else."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith(_UNRECOGNIZED):
+            words = message.removeprefix(_UNRECOGNIZED).split(" ")
+            names = [w.split("=", 1)[0] for w in words if _OPTION_NAME.fullmatch(w.split("=", 1)[0])]
+            hidden = len(words) - len(names)
+            shown = " ".join(names)
+            more = f"{hidden} value(s) not shown (they may be secrets)" if hidden else ""
+            message = _UNRECOGNIZED + "; ".join(part for part in (shown, more) if part)
+        super().error(_AMBIGUOUS.sub(r"\1", message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
-    parser = argparse.ArgumentParser(prog="python -m reference_server", description=__doc__)
+    parser = _Parser(prog="python -m reference_server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default 8080)")
     parser.add_argument(

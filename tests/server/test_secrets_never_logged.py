@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from reference_server.__main__ import build_config, build_parser
+from reference_server.__main__ import build_config, build_parser, main
 from reference_server.config import ServerConfig
 from reference_server.seed import SPREADSHEET_QUESTIONNAIRE_ID
 from reference_server.testing import running_server
@@ -115,3 +115,23 @@ def test_cli_oauth_errors_do_not_echo_secrets() -> None:
         with pytest.raises(ValueError, match="OAuth client #") as excinfo:  # what main would print
             build_config(build_parser().parse_args(args), {})
         assert "SECRET-client" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--oauth-clint", f"{CLIENT_ID}:{CLIENT_SECRET}"],  # a mistyped option: its value is left over
+        [f"{CLIENT_ID}:{CLIENT_SECRET}"],
+        ["--oauth-client", f"{CLIENT_ID}:vcs_x", "SECRET-client-rest"],  # the rest of a secret with a space
+        [f"--tokn={CLIENT_SECRET}"],
+        [f"--to={CLIENT_SECRET}"],  # ambiguous: --token, --token-lifetime, --token-rate-limit
+    ],
+    ids=["mistyped-option", "positional", "secret-with-space", "unknown-option-equals", "ambiguous-equals"],
+)
+def test_argparse_errors_do_not_quote_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("error:") == 1
+    assert "SECRET-client" not in err
+    assert "unrecognized arguments" in err or "ambiguous option: --to could match" in err
