@@ -10,6 +10,9 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
+from jsonschema.exceptions import ValidationError
+from questionnaire_exports_client.redact import SECRET_JSON_MEMBERS
+
 import contract
 
 from .check_schema import error_messages
@@ -30,6 +33,22 @@ def is_token_request(method: str, url: str, base_url: str | None) -> bool:
         return True
     base = urlsplit(base_url)
     return (parts.scheme, parts.netloc.lower()) == (base.scheme, base.netloc.lower())
+
+
+def _messages(errors: list[ValidationError]) -> list[str]:
+    """`error_messages`, except that a credential member's value is never quoted: jsonschema quotes it as
+    Python spells it (`'a\\x01b'`), which is not how the redactor learned it from the JSON (`a\\u0001b`)."""
+    shown: list[ValidationError] = []
+    described = []
+    for error in errors:
+        path = ".".join(map(str, error.absolute_path))
+        if error.absolute_path and str(error.absolute_path[0]) in SECRET_JSON_MEMBERS:
+            described.append(
+                f"field {path}: fails {error.validator} {error.validator_value!r} (value not shown)"
+            )
+        else:
+            shown.append(error)
+    return [*error_messages(shown), *described]
 
 
 def check_answer(sent: Sent, url: str) -> list[str]:
@@ -63,7 +82,7 @@ def check_answer(sent: Sent, url: str) -> list[str]:
         return out
     try:
         body = json.loads(sent.response.content)
-        messages = error_messages(list(validator.iter_errors(body)))
+        messages = _messages(list(validator.iter_errors(body)))
     except (ValueError, RecursionError):
         return [*out, f"{prefix}the body is not JSON (or nested too deeply)"]
     return [*out, *(prefix + message for message in messages)]

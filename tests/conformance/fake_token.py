@@ -39,6 +39,7 @@ MODES = (
     "redirect",  # 302 to a login host
     "echo_secret",  # 401 invalid_client echoing the secret in the body, Content-Type and another header
     "spaced_token",  # an access_token with a space: unusable, and shown in the finding that says so
+    "control_token",  # an access_token with a control character (JSON \u0001): unusable, never shown
 )
 
 
@@ -181,6 +182,8 @@ class FakeTokens:
             answer["expires_in"] = str(config.lifetime)
         if config.mode == "spaced_token":
             answer["access_token"] = token.replace("-", " ", 1)
+        if config.mode == "control_token":
+            answer["access_token"] = token.replace("-", "\x01", 1)
         if config.mode == "token_type_mac":
             answer["token_type"] = "MAC"
         headers = {} if config.mode == "no_cache_control" else {"cache-control": "no-store"}
