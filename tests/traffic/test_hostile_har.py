@@ -125,3 +125,48 @@ def test_a_body_over_the_cap_is_not_judged(tmp_path: Path) -> None:
     checked = check_traffic(path, "--max-body-bytes", "1000")
     assert checked.code == 0, checked.output
     assert "not judged: 1 answer(s) whose body the recording does not hold whole" in checked.report["notes"]
+
+
+def _valid_with(change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The valid traffic with its last (API) entry changed."""
+    document = json.loads(_valid())
+    change(document["log"]["entries"][-1])
+    return json.dumps(document).encode()
+
+
+def _set(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(entry: dict[str, Any]) -> None:
+        for key in path[:-1]:
+            entry = entry[key]
+        entry[path[-1]] = value
+
+    return change
+
+
+#: API entries whose values no datetime or URL parser can hold: each skipped with a note, the rest judged.
+OUT_OF_RANGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "time_huge": (_set("time", value=1e300), "time or startedDateTime out of range"),
+    "time_infinite": (_set("time", value=float("inf")), "time or startedDateTime out of range"),
+    "answered_after_the_end_of_time": (
+        lambda entry: entry.update(startedDateTime="9999-12-31T23:59:59.999Z", time=42.5),
+        "time or startedDateTime out of range",
+    ),
+    "started_before_year_1_in_utc": (
+        _set("startedDateTime", value="0001-01-01T00:00:00+14:00"),
+        "startedDateTime missing or malformed",
+    ),
+    "url_unclosed_ipv6": (
+        _set("request", "url", value="http://[::1/v1/customer-trust/questionnaires/exports/e1"),
+        "request.url missing or not an absolute http(s) URL",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_RANGE))
+def test_an_entry_out_of_range_is_skipped_not_an_internal_error(tmp_path: Path, case: str) -> None:
+    change, why = OUT_OF_RANGE[case]
+    path = tmp_path / "odd.har"
+    path.write_bytes(_valid_with(change))
+    checked = check_traffic(path)
+    assert checked.code == 0 and "internal error" not in checked.output, checked.output
+    assert f"skipped 1 HAR entries: {why}" in checked.report["notes"]
