@@ -212,7 +212,10 @@ def load_har(
     name = path.name
     too_big = HarError(f"{name} is larger than {max_bytes} bytes (--max-har-bytes); not read")
     try:
-        with path.open("rb") as handle:
+        # Non-blocking open: a FIFO no one writes to is read as empty instead of waiting for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        os.set_blocking(descriptor, True)  # reads from a pipe with a writer wait for its data
+        with os.fdopen(descriptor, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > max_bytes:  # refused before a byte is read
                 raise too_big
             raw = handle.read(max_bytes + 1)  # a pipe or a growing file: read no more than the cap

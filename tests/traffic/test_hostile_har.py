@@ -4,6 +4,7 @@ a file over the size cap is refused before it is read (bounded memory)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,13 @@ def test_an_entry_out_of_range_is_skipped_not_an_internal_error(tmp_path: Path, 
     checked = check_traffic(path)
     assert checked.code == 0 and "internal error" not in checked.output, checked.output
     assert f"skipped 1 HAR entries: {why}" in checked.report["notes"]
+
+
+@pytest.mark.timeout(20)  # before the fix: blocked in open() for ever, waiting for a writer
+def test_a_fifo_no_one_writes_to_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "fifo.har"
+    os.mkfifo(path)
+    checked = check_traffic(path)
+    assert checked.code == 2 and checked.output.startswith("conformance: cannot run: fifo.har is"), (
+        checked.output
+    )
