@@ -64,7 +64,8 @@ class Upstream:
         except ValueError as exc:
             raise ValueError(f"--upstream is not a URL: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--upstream must be an http(s) URL with a host, got {url!r}")
+            shown = f"scheme {parts.scheme or '(none)'}, host {parts.hostname or '(none)'}"  # never user info
+            raise ValueError(f"--upstream must be an http(s) URL with a host, got {shown}")
         if parts.username is not None or parts.query or parts.fragment or any(c.isspace() for c in url):
             raise ValueError("--upstream must have no user info, query, fragment or spaces")
         return cls(origin=f"{parts.scheme}://{parts.netloc}", prefix=parts.path.rstrip("/"))

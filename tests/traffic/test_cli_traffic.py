@@ -114,6 +114,14 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, option: tuple[str, 
     assert len(checked.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["check-traffic", "run"])
+def test_a_base_url_refused_never_shows_its_password(tmp_path: Path, command: str) -> None:
+    target = [str(_faulty(tmp_path))] if command == "check-traffic" else []
+    code, output = invoke_cli([command, *target, "--base-url", "ftp://user:pw-Zq81xW@example.com/v1"])
+    assert code == 2 and "--base-url must be an http(s) URL" in output, output
+    assert "pw-Zq81xW" not in output and "example.com/v1" in output, output
+
+
 def test_unwritable_report_is_exit_2(tmp_path: Path) -> None:
     code, output = invoke_cli(["check-traffic", str(_faulty(tmp_path)), "--report-json", str(tmp_path)])
     assert code == 2 and "cannot write report" in output
