@@ -289,8 +289,8 @@ class Proxy:
             async with asyncio.timeout_at(deadline):
                 for _ in range(limit + 2):  # each message carries >= 1 byte, or ends the body
                     message = await receive()
-                    if message["type"] == "http.disconnect":
-                        break
+                    if message["type"] == "http.disconnect":  # what came is no request: never forwarded
+                        return b"", (400, "The client closed the connection before its request body ended.")
                     chunk: bytes = message.get("body", b"")
                     size += len(chunk)
                     if size > limit:
