@@ -5,7 +5,7 @@ Why a skew: `Date` has whole seconds and clocks drift; the allowance is configur
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import contract
@@ -23,6 +23,14 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+def _after(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, the end of the calendar when that is beyond it (a `Date` of year 9999)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
+
+
 def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime: timedelta) -> list[str]:
     """Messages for every time promise `body`, answered at `date`, breaks."""
     prop, mapping = discriminator()
@@ -32,7 +40,7 @@ def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime
     allowance = timedelta(seconds=skew)
     out = []
     requested = parse_timestamp(body.get(contract.REQUESTED_AT))
-    if requested is not None and requested > date + allowance:
+    if requested is not None and requested > _after(date, allowance):
         out.append(
             f"{contract.REQUESTED_AT} {body[contract.REQUESTED_AT]} is after the response's Date {date.isoformat()}"
         )
@@ -44,20 +52,20 @@ def check_times(body: Any, date: datetime, *, skew: float, policy: str, lifetime
             out.append(
                 f"status={status}: {name} {body[name]} is before {contract.REQUESTED_AT} {body[contract.REQUESTED_AT]}"
             )
-        if moment > date + allowance:
+        if moment > _after(date, allowance):
             out.append(
                 f"status={status}: {name} {body[name]} is after the response's Date {date.isoformat()}"
             )
     expires = parse_timestamp(body.get(contract.EXPIRES_AT))
     if expires is not None:
         if policy == "rolling":
-            expected = date + lifetime
+            expected = _after(date, lifetime)
             if abs(expires - expected) > allowance + timedelta(seconds=1):
                 out.append(
                     f"status={status}: {contract.EXPIRES_AT} {body[contract.EXPIRES_AT]} is not {lifetime} after the "
                     f"response's Date {date.isoformat()} (off by {expires - expected})"
                 )
-        elif not date < expires <= date + lifetime + allowance:
+        elif not date < expires <= _after(date, lifetime + allowance):
             out.append(
                 f"status={status}: {contract.EXPIRES_AT} {body[contract.EXPIRES_AT]} is not within (Date, Date + {lifetime}]"
             )

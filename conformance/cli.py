@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor
+from questionnaire_exports_client.redact import SAFE_SECRET_LENGTH, Redactor, redact_url
 
 from . import credentials
 from .config import PROFILES, RunConfig, is_header_token, is_loopback, profile_defaults
@@ -214,7 +214,7 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[RunCon
     pair = credentials.client_pair(args, env)  # client credentials: the suite mints its own tokens
     if args.base_url:
         if not args.base_url.startswith(("http://", "https://")):
-            raise UsageError(f"--base-url must be an http(s) URL, got {args.base_url!r}")
+            raise UsageError(f"--base-url must be an http(s) URL, got {redact_url(args.base_url)!r}")
         if pair is not None:
             oauth = credentials.oauth_config(args, pair, args.base_url)
             yield dataclasses.replace(_config(args, args.base_url, ""), oauth=oauth)

@@ -64,7 +64,8 @@ class Upstream:
         except ValueError as exc:
             raise ValueError(f"--upstream is not a URL: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--upstream must be an http(s) URL with a host, got {url!r}")
+            shown = f"scheme {parts.scheme or '(none)'}, host {parts.hostname or '(none)'}"  # never user info
+            raise ValueError(f"--upstream must be an http(s) URL with a host, got {shown}")
         if parts.username is not None or parts.query or parts.fragment or any(c.isspace() for c in url):
             raise ValueError("--upstream must have no user info, query, fragment or spaces")
         return cls(origin=f"{parts.scheme}://{parts.netloc}", prefix=parts.path.rstrip("/"))
@@ -288,8 +289,8 @@ class Proxy:
             async with asyncio.timeout_at(deadline):
                 for _ in range(limit + 2):  # each message carries >= 1 byte, or ends the body
                     message = await receive()
-                    if message["type"] == "http.disconnect":
-                        break
+                    if message["type"] == "http.disconnect":  # what came is no request: never forwarded
+                        return b"", (400, "The client closed the connection before its request body ended.")
                     chunk: bytes = message.get("body", b"")
                     size += len(chunk)
                     if size > limit:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from questionnaire_exports_client.redact import Redactor
+from questionnaire_exports_client.redact import Redactor, redact_url
 
 from ..console import progress_printer, summary
 from ..exits import EXIT_CANNOT_RUN, EXIT_OK, EXIT_VIOLATIONS, UsageError
@@ -60,7 +60,7 @@ def _config(args: argparse.Namespace) -> TrafficConfig:
         if getattr(args, name) <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must be an http(s) URL, got {args.base_url!r}")
+        raise UsageError(f"--base-url must be an http(s) URL, got {redact_url(args.base_url)!r}")
     return TrafficConfig(base_url=args.base_url, expiry_policy=args.expiry_policy, clock_skew=args.clock_skew)
 
 

@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -67,11 +67,11 @@ def _parse_time(value: Any) -> datetime:
         raise _Skip("startedDateTime missing or malformed")
     try:
         moment = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is None:  # HAR requires an offset; a naive time is read as UTC
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: before year 1 or after 9999 in UTC
         raise _Skip("startedDateTime missing or malformed") from exc
-    if moment.tzinfo is None:  # HAR requires an offset; a naive time is read as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _headers(value: Any) -> tuple[tuple[str, str], ...]:
@@ -158,6 +158,10 @@ def _entry(index: int, entry: Any, max_body: int) -> Recorded:
         raise _Skip("request.method missing or malformed")
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")) or len(url) > 65536:
         raise _Skip("request.url missing or not an absolute http(s) URL")
+    try:
+        urlsplit(url)  # what every rule parses it with (an unclosed IPv6 bracket raises)
+    except ValueError as exc:
+        raise _Skip("request.url missing or not an absolute http(s) URL") from exc
     if not isinstance(status, int) or isinstance(status, bool):
         raise _Skip("response.status missing or not a number")
     if status == 0:
@@ -177,9 +181,14 @@ def _entry(index: int, entry: Any, max_body: int) -> Recorded:
     if header(request_headers, "content-type") is None and isinstance(post_mime, str) and post_mime:
         request_headers = (*request_headers, ("content-type", post_mime))
     body, cut = _response_body(response, max_body)
+    started, time_ms = _parse_time(entry.get("startedDateTime")), _number(entry.get("time"))
+    try:
+        started + timedelta(milliseconds=time_ms)  # when the answer had arrived: what the rules compute
+    except OverflowError as exc:
+        raise _Skip("time or startedDateTime out of range") from exc
     return Recorded(
         index=index,
-        started=_parse_time(entry.get("startedDateTime")),
+        started=started,
         method=method.upper(),
         url=url,
         request_headers=request_headers,
@@ -188,7 +197,7 @@ def _entry(index: int, entry: Any, max_body: int) -> Recorded:
         response_headers=response_headers,
         response_body=body,
         cut=cut,
-        time_ms=_number(entry.get("time")),
+        time_ms=time_ms,
     )
 
 
@@ -203,7 +212,10 @@ def load_har(
     name = path.name
     too_big = HarError(f"{name} is larger than {max_bytes} bytes (--max-har-bytes); not read")
     try:
-        with path.open("rb") as handle:
+        # Non-blocking open: a FIFO no one writes to is read as empty instead of waiting for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        os.set_blocking(descriptor, True)  # reads from a pipe with a writer wait for its data
+        with os.fdopen(descriptor, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > max_bytes:  # refused before a byte is read
                 raise too_big
             raw = handle.read(max_bytes + 1)  # a pipe or a growing file: read no more than the cap

@@ -33,6 +33,8 @@ SAFE_SECRET_LENGTH = 8
 SECRET_QUERY_PARAMS = frozenset({"signature", "token", "access_token", "client_secret"})
 
 _URL_QUERY = re.compile(r"""((?:https?|ftp)://[^\s"'<>?#\\]+)\?[^\s"'<>#\\]*""", re.IGNORECASE)
+#: The user info of a URL (``https://user:password@host``): a credential wherever the URL is shown.
+_USERINFO = re.compile(r"""((?:https?|ftp)://)[^\s/?#@"'<>\\]+@""", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"(authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\n,}]+", re.IGNORECASE)
 _BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _SIGNATURE_PARAMS = re.compile(
@@ -113,6 +115,7 @@ class Redactor:
             value = pattern.sub(REDACTED, value)
         value = _JSON_MEMBER.sub(rf"\1{REDACTED}\2", value)
         value = _URL_QUERY.sub(rf"\1?{REDACTED}", value)
+        value = _USERINFO.sub(rf"\1{REDACTED}@", value)
         value = _SIGNATURE_PARAMS.sub(rf"\1{REDACTED}", value)
         value = _AUTH_HEADER.sub(rf"\1{REDACTED}", value)
         return _BEARER.sub(rf"\1{REDACTED}", value)

@@ -70,6 +70,21 @@ def test_no_secret_of_the_har_reaches_any_output(tmp_path: Path) -> None:
         assert TOKEN not in text and "s3cr3t-sig" not in text
 
 
+def test_user_info_of_a_url_reaches_no_output(tmp_path: Path) -> None:
+    """`https://user:password@host`: in the request URL of a faulty answer and in a URL its body holds."""
+    password = "pw-Hq27xLm"
+    traffic = Traffic(base="https://user:" + password + "@api.example.test/v1")
+    traffic.create("e1")
+    traffic.get("e1", note=f"see https://admin:{password}@db.example.test/x")
+    checked = check_entries(tmp_path, traffic.entries)
+    assert checked.code == 1 and checked.report["findings"], checked.output
+    for text in (checked.output, *checked.files.values()):
+        assert password not in text
+    har = tmp_path / "written.har"
+    write_har(har, traffic.entries, Redactor())
+    assert password not in har.read_text()
+
+
 def test_the_base_url_limits_what_is_judged(tmp_path: Path) -> None:
     traffic = Traffic()
     traffic.create("e1")
@@ -112,6 +127,14 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, option: tuple[str, 
         checked.code == 2 and checked.output.startswith("conformance: error: ") and message in checked.output
     )
     assert len(checked.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["check-traffic", "run"])
+def test_a_base_url_refused_never_shows_its_password(tmp_path: Path, command: str) -> None:
+    target = [str(_faulty(tmp_path))] if command == "check-traffic" else []
+    code, output = invoke_cli([command, *target, "--base-url", "ftp://user:pw-Zq81xW@example.com/v1"])
+    assert code == 2 and "--base-url must be an http(s) URL" in output, output
+    assert "pw-Zq81xW" not in output and "example.com/v1" in output, output
 
 
 def test_unwritable_report_is_exit_2(tmp_path: Path) -> None:

@@ -358,3 +358,14 @@ def test_the_judge_never_raises_on_arbitrary_exchanges(
             Recorded(index, started, method, url, tuple(headers), request, status, tuple(headers), body)
         )
     assert judged.report("fuzz", 0.0).requests == judged.api_exchanges
+
+
+def test_a_date_header_at_the_end_of_the_calendar_is_a_time_finding_not_a_crash() -> None:
+    """`Date` + the skew or the link lifetime leaves the calendar: the link's expiry is judged off, no crash."""
+    traffic = Traffic()
+    answer = traffic.get("e1", "completed")
+    date = "Fri, 31 Dec 9999 23:59:59 GMT"
+    headers = tuple((name, date if name == "Date" else value) for name, value in answer.response_headers)
+    traffic.entries[-1] = replace(answer, response_headers=headers)
+    message = message_of(traffic, "time")
+    assert message.startswith(f"status=completed: {contract.EXPIRES_AT} "), message

@@ -152,3 +152,18 @@ def test_bad_arguments_are_exit_2_in_one_line(argv: list[str], words: str) -> No
     code, output = invoke(["proxy", *argv])
     assert code == 2, output
     assert output.count("\n") == 1 and output.startswith("conformance: error: ") and words in output, output
+
+
+@pytest.mark.parametrize(
+    "upstream",
+    [
+        "ftp://user:pw-Zq81xW@example.com/v1",
+        "https://user:pw-Zq81xW@/v1",
+        "https:/user:pw-Zq81xW@example.com/v1",
+    ],
+    ids=["scheme", "no-host", "one-slash"],
+)
+def test_an_upstream_refused_never_shows_its_password(upstream: str) -> None:
+    code, output = invoke(["proxy", "--upstream", upstream])
+    assert code == 2 and "--upstream must be an http(s) URL" in output, output
+    assert "pw-Zq81xW" not in output, output

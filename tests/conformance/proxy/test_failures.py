@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -159,6 +160,23 @@ def test_a_request_body_trickled_past_the_limit_is_answered_408() -> None:
             reply = conn.recv(65536)
     assert reply.startswith(b"HTTP/1.1 408 ") and b"application/problem+json" in reply
     assert upstream.seen == []
+
+
+def test_a_client_leaving_mid_upload_is_never_forwarded_as_a_whole_request() -> None:
+    """A chunked body cut off by the client's close: the proxy must not send upstream what came as if complete."""
+    ok = answer(b"HTTP/1.1 204 No Content", [], b"")
+    with raw_upstream(fixed(ok)) as upstream, proxying(upstream.url()) as proxy:
+        port = httpx.URL(proxy.url).port
+        with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as conn:
+            conn.sendall(
+                b"POST /v1/x HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+            )
+        for _ in range(int(PATIENCE / 0.01)):  # until the proxy dealt with it one way or the other
+            if upstream.seen or any("request body ended" in line for line in proxy.lines):
+                break
+            time.sleep(0.01)
+        assert upstream.seen == []
+        _noted(proxy, 400, "before its request body ended")
 
 
 def test_recording_stops_at_max_exchanges_forwarding_goes_on() -> None:
